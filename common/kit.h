@@ -1,0 +1,130 @@
+/**
+ * @file kit.h
+ * @brief The kit's tiny helper library: error exits, checked option parsing, clocks, CPU work.
+ *
+ * Every program in the kit links this library, so that the lesson in each program is the
+ * concurrency, not the plumbing. Nothing concurrent lives here on purpose: a thread pool,
+ * a queue or an event loop is a chapter's lesson and stays in that chapter, in full view.
+ *
+ * Conventions the helpers follow:
+ * - Functions returning -1 and setting errno are checked with kit_die_errno().
+ * - pthread functions return an error number instead: check them with KIT_CHECK_EN() or
+ *   kit_die_en(). They never set errno.
+ * - A child process after fork() leaves with kit_child_die_errno(), which calls _exit().
+ * - Every fatal message says which program, what failed, why (with the errno name) and where:
+ *   `race_counter: pthread_create: Resource temporarily unavailable (EAGAIN) [race_counter.c:42]`.
+ */
+#ifndef KIT_H
+#define KIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#if defined(__GNUC__)
+#define KIT_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
+#define KIT_NORETURN __attribute__((noreturn))
+#else
+#define KIT_PRINTF(fmt_index, first_arg)
+#define KIT_NORETURN
+#endif
+
+/** @name Fatal errors
+ * Print `program: message: reason (ENAME) [file:line]` to stderr and exit with status 1.
+ * @{
+ */
+
+/** Exit after a call that failed and set errno. Usage: `kit_die_errno("open %s", path);` */
+#define kit_die_errno(...) kit_die_errno_at(__FILE__, __LINE__, __VA_ARGS__)
+
+/** Exit after a call that returned an error number @p en (pthread_*, posix_spawn, ...). */
+#define kit_die_en(en, ...) kit_die_en_at(__FILE__, __LINE__, (en), __VA_ARGS__)
+
+/** Exit with a message and no errno (a failed check, an impossible state). */
+#define kit_die(...) kit_die_at(__FILE__, __LINE__, __VA_ARGS__)
+
+/** Like kit_die_errno(), but safe in a child after fork(): formats into a local buffer,
+ *  writes with write(2) and leaves with _exit(1), so the parent's stdio buffers and atexit
+ *  handlers are never run twice. */
+#define kit_child_die_errno(...) kit_child_die_errno_at(__FILE__, __LINE__, __VA_ARGS__)
+
+/** Run a call that returns an error number (0 on success) and exit if it failed.
+ *  Usage: `KIT_CHECK_EN(pthread_join(thread, NULL));` */
+#define KIT_CHECK_EN(call)                                                                       \
+    do {                                                                                         \
+        int kit_en_ = (call);                                                                    \
+        if (kit_en_ != 0)                                                                        \
+            kit_die_en_at(__FILE__, __LINE__, kit_en_, "%s", #call);                             \
+    } while (0)
+
+void kit_die_errno_at(const char *file, int line, const char *fmt, ...) KIT_PRINTF(3, 4)
+    KIT_NORETURN;
+void kit_die_en_at(const char *file, int line, int en, const char *fmt, ...) KIT_PRINTF(4, 5)
+    KIT_NORETURN;
+void kit_die_at(const char *file, int line, const char *fmt, ...) KIT_PRINTF(3, 4) KIT_NORETURN;
+void kit_child_die_errno_at(const char *file, int line, const char *fmt, ...) KIT_PRINTF(3, 4)
+    KIT_NORETURN;
+/** @} */
+
+/** @name Command line
+ * Each program registers its usage text once, then parses options with getopt_long.
+ * `-h` prints the usage to stdout and exits 0; a bad option or number prints one line saying
+ * why, then the usage, to stderr and exits 2 (the kit's program contract).
+ * @{
+ */
+
+/** Register the usage text printed by kit_usage_exit(). Call first thing in main(). */
+void kit_cli_init(const char *usage_text);
+
+/** Print the usage (stdout if @p status is 0, else stderr) and exit with @p status. */
+void kit_usage_exit(int status) KIT_NORETURN;
+
+/** Print `program: <reason>` and the usage to stderr, exit 2. */
+void kit_usage_error(const char *fmt, ...) KIT_PRINTF(1, 2) KIT_NORETURN;
+
+/** Parse a whole number for @p option, in [@p min, @p max]; anything else is a usage error.
+ *  Rejects empty text, trailing junk, overflow and values out of range. */
+long kit_parse_long(const char *option, const char *text, long min, long max);
+
+/** Parse a finite decimal number for @p option, in [@p min, @p max], like kit_parse_long(). */
+double kit_parse_double(const char *option, const char *text, double min, double max);
+
+/** Reject positional arguments: call with `argc - optind` after the getopt_long loop. */
+void kit_no_operands(int argc, char *argv[], int first_operand);
+/** @} */
+
+/** @name Clocks
+ * CLOCK_MONOTONIC throughout: it never jumps when the wall clock is set.
+ * @{
+ */
+
+/** Seconds on the monotonic clock, as a double (about 0.1 microsecond resolution here). */
+double kit_now(void);
+
+/** Seconds elapsed since @p start (a value from kit_now()). */
+double kit_seconds_since(double start);
+
+/** Sleep for @p seconds, resuming after signal handlers (nanosleep restarted on EINTR). */
+void kit_sleep(double seconds);
+
+/** The time @p seconds from now on @p clock, as pthread_cond_timedwait and friends want it. */
+struct timespec kit_deadline(clockid_t clock, double seconds);
+/** @} */
+
+/** @name Machine and work
+ * @{
+ */
+
+/** CPUs this process may run on (its affinity mask): 1 under `taskset -c 0`. */
+int kit_cpu_count(void);
+
+/** CPU-bound work that the optimiser cannot remove: @p iterations rounds of an integer
+ *  hash. Returns the hash so callers can print or combine it. About 1 ns per iteration. */
+uint64_t kit_cpu_work(uint64_t iterations);
+
+/** True when @p stream is a terminal and NO_COLOR is not set: colour and progress bars only then. */
+bool kit_use_color(FILE *stream);
+/** @} */
+
+#endif /* KIT_H */
