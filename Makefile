@@ -17,9 +17,11 @@ endif
 SANITIZE ?=
 WERROR ?=
 
+# BUILD_PREFIX keeps separate trees apart, e.g. for two people building in one checkout.
+BUILD_PREFIX ?= build
 comma := ,
 VARIANT := $(notdir $(firstword $(CC)))$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
-BUILD := build/$(VARIANT)
+BUILD := $(BUILD_PREFIX)/$(VARIANT)
 
 WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
             $(if $(filter 1 yes,$(WERROR)),-Werror)
@@ -105,7 +107,8 @@ tour: all
 TESTS ?= tests
 .PHONY: test
 test: all | deps-test
-	@KIT_BUILD=$(BUILD) KIT_CC='$(CC)' KIT_SANITIZE='$(SANITIZE)' tests/run $(TESTS)
+	@KIT_BUILD=$(BUILD) KIT_BUILD_PREFIX=$(BUILD_PREFIX) KIT_CC='$(CC)' KIT_SANITIZE='$(SANITIZE)' \
+	    tests/run $(TESTS)
 
 .PHONY: bench
 bench: all
