@@ -15,3 +15,99 @@ load ../helpers
     assert_success
     assert_line --regexp '^hello, kit, from the new thread'
 }
+
+@test "many_threads: every named thread sleeps and wakes" {
+    run_prog many_threads
+    assert_success
+    local n
+    for n in 1 2 3 4 5; do
+        assert_line "worker-$n: sleeping 0.20 s"
+        assert_line "worker-$n: woke up"
+    done
+    assert_line --regexp '^OK: 5 sleeps overlapped: '
+}
+
+@test "many_threads: N sleeps take less than half of N x sleep" {
+    # Sleeping threads overlap even on one CPU: 5 sleeps of 0.2 s would take 1 s in a row.
+    run_prog many_threads
+    assert_success
+    at_least "$(ratio_on '^OK: ')" 2.5
+    run_prog many_threads --threads=20 --sleep=0.1
+    assert_success
+    at_least "$(ratio_on '^OK: ')" 10
+}
+
+# The sum of the squares of 1..n, worked out here independently of the program.
+squares_up_to() {
+    echo $(($1 * ($1 + 1) * (2 * $1 + 1) / 6))
+}
+
+@test "thread_results: the threads' results combine to the exact total" {
+    run_prog thread_results
+    assert_success
+    assert_line "OK: expected 333333833333500000, got 333333833333500000 from 4 threads"
+}
+
+@test "thread_results: exact for several thread counts and uneven splits" {
+    local threads count expected
+    for threads in 1 2 3 7 64; do
+        for count in 1 10 999 1000000; do
+            expected=$(squares_up_to "$count")
+            run_prog thread_results --threads="$threads" --count="$count"
+            assert_success
+            assert_line "OK: expected $expected, got $expected from $threads threads"
+        done
+    done
+}
+
+@test "forgot_join: main returns first and the workers' lines are lost" {
+    # Under ThreadSanitizer the forgotten joins are reported as a "thread leak" (that is the
+    # bug, so allowed here), and by default TSan sleeps 1 s at exit, which would let the
+    # workers print: atexit_sleep_ms=0 keeps the run like a normal build.
+    export TSAN_OPTIONS="atexit_sleep_ms=0 ${TSAN_OPTIONS:-}"
+    allow_tsan_reports
+    run_prog forgot_join
+    assert_success
+    assert_line --regexp '^BROKEN: main is returning with 0 of 4 workers finished; their lines will'
+    refute_line --regexp '^worker [0-9]+: '
+}
+
+@test "forgot_join_fixed: every worker's line is printed before main returns" {
+    local workers n
+    for workers in 1 4 16; do
+        run_prog forgot_join_fixed --workers="$workers" --delay=0.05
+        assert_success
+        for ((n = 1; n <= workers; n++)); do
+            assert_line "worker $n: finished after 0.05 s"
+        done
+        assert_line "OK: main joined all $workers workers; $workers of $workers lines printed"
+    done
+    run_prog forgot_join_fixed
+    assert_success
+    assert_line 'OK: main joined all 4 workers; 4 of 4 lines printed'
+}
+
+@test "concurrency_vs_parallelism: measures both runs and gives its verdict" {
+    run_prog concurrency_vs_parallelism
+    assert_success
+    assert_line --regexp '^concurrent, all on CPU [0-9]+: [0-9.]+ s'
+    assert_line --regexp '^parallel, free on [0-9]+ CPUs?: [0-9.]+ s'
+    assert_line --regexp '^speedup: x[0-9.]+ '
+    assert_line --regexp '^OK: measured x[0-9.]+'
+    if [ "$(nproc)" -lt 2 ]; then
+        assert_line --regexp '^OK: .*only 1 CPU, parallelism was not possible here'
+    fi
+}
+
+@test "concurrency_vs_parallelism: free threads are at least x1.4 faster on 2+ CPUs" {
+    [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
+    run_prog concurrency_vs_parallelism --rounds=10
+    assert_success
+    at_least "$(ratio_on '^speedup')" 1.4
+}
+
+@test "concurrency_vs_parallelism: a single thread or a single CPU cannot run in parallel" {
+    run_prog concurrency_vs_parallelism --threads=1 --rounds=2 --work=0.05
+    assert_success
+    assert_line --regexp '^OK: measured x[0-9.]+; with only 1 (thread|CPU), parallelism was not'
+}
