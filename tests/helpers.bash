@@ -3,6 +3,8 @@
 #   run_prog PROG [ARGS...]  run a program of this suite's lesson under a timeout, like bats' run
 #   prog_path PROG           the path of a program of this suite's lesson
 #   kit_timeout              seconds a program may run before its process group is killed
+#   run_on_idle_cpus PROG    run_prog, then skip the test if other processes took the CPUs
+#   ratio_on, at_least, at_most   read and bound a ratio such as x1.93
 #
 # The lesson is taken from the suite's file name: tests/chapters/02-races.bats -> chapters/02-races.
 
@@ -50,6 +52,49 @@ allow_tsan_reports() {
 # The first number after "x" on the line matching REGEX, e.g. ratio_on 'speedup' -> 1.93.
 ratio_on() {
     grep -E "$1" <<<"$output" | grep -oE 'x[0-9]+(\.[0-9]+)?' | head -1 | tr -d x
+}
+
+# at_most VALUE MAX: the counterpart of at_least.
+at_most() {
+    awk -v v="$1" -v m="$2" 'BEGIN { exit !(v != "" && v + 0 <= m + 0) }' ||
+        fail "expected at most $2, got '$1'"
+}
+
+# A speedup needs CPUs that nobody else is using: on a machine busy with other work, a correct
+# parallel program measures about x1.0. run_on_idle_cpus runs a program like run_prog, measures
+# what OTHER processes used meanwhile (busy time from /proc/stat minus the program's own CPU
+# time), and skips the test, saying so, when they kept 0.25 CPU or more busy on average. A bug
+# that serialises the program's own threads shows in its own CPU time, not in others', so it
+# still fails the test.
+run_on_idle_cpus() {
+    local snapshots="$BATS_TEST_TMPDIR/cpu-snapshots"
+    rm -f "$snapshots"
+    cpu_snapshot "$snapshots"
+    run_prog "$@"
+    cpu_snapshot "$snapshots"
+    local others
+    others=$(others_busy "$snapshots")
+    awk -v others="$others" 'BEGIN { exit !(others < 0.25) }' ||
+        skip "other processes kept $others CPUs busy during the run: no idle CPUs to measure on"
+}
+
+# cpu_snapshot FILE: append "machine-busy our-cpu now" (seconds) to FILE: the CPU time every CPU
+# has spent busy (any process, /proc/stat), the CPU time of this shell's finished children (as
+# `times` reports them), and the clock. Call it directly, not inside $(...): `times` in a
+# subshell would report the subshell's children.
+cpu_snapshot() {
+    times >"$1.times"
+    awk -v hz="$(getconf CLK_TCK)" -v now="$(date +%s.%N)" '
+        function secs(t, p) { split(t, p, /[ms]/); return p[1] * 60 + p[2] }
+        FILENAME == "/proc/stat" && /^cpu / { busy = ($2 + $3 + $4 + $7 + $8 + $9) / hz }
+        FILENAME != "/proc/stat" && FNR == 2 { ours = secs($1) + secs($2) }
+        END { print busy, ours, now }' /proc/stat "$1.times" >>"$1"
+}
+
+# CPUs kept busy by other processes, on average, between the two snapshots in FILE.
+others_busy() {
+    awk 'NR == 1 { busy = $1; ours = $2; start = $3 }
+         NR == 2 { printf "%.2f\n", (($1 - busy) - ($2 - ours)) / ($3 - start) }' "$1"
 }
 
 # at_least VALUE MIN: numeric comparison for ratios (fails with a readable message).

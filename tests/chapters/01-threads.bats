@@ -101,7 +101,7 @@ squares_up_to() {
 
 @test "concurrency_vs_parallelism: free threads are at least x1.4 faster on 2+ CPUs" {
     [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
-    run_prog concurrency_vs_parallelism --rounds=10
+    run_on_idle_cpus concurrency_vs_parallelism --rounds=10
     assert_success
     at_least "$(ratio_on '^speedup')" 1.4
 }

@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# Chapter 07, the GIL: gil_sim (CPU-bound threads under a simulated GIL and without) and gil_io
+# (threads that block with the lock let go). Speedups are timing ratios on a possibly busy
+# machine, so the bounds are loose; the tight targets live in tests/bench/07-gil.sh.
+# Under the lock the test bounds "CPUs in use" (CPU time / wall time), not the speedup: on a loaded
+# machine the scheduler can starve the 1-thread run and flatter the N-thread one (x1.99 was seen
+# at load 5 on 2 CPUs), but no load can make a correctly locked run keep two CPUs busy.
+# Without the lock, a real speedup needs CPUs nobody else is using: that test measures what other
+# processes used during its run (from /proc/stat) and skips, saying so, when they took the CPUs.
+
+load ../helpers
+
+# The "CPUs in use" column of gil_sim's table on the row matching REGEX (last but one field).
+cpus_in_use_on() {
+    grep -m1 -E "$1" <<<"$output" | awk '{ print $(NF - 1) }'
+}
+
+# Runs a program of this chapter pinned to CPU 0, whatever this test run may use.
+run_on_one_cpu() {
+    local prog=$1
+    shift
+    run timeout -k 2 "$(kit_timeout 30)" taskset -c 0 "$(prog_path "$prog")" "$@"
+}
+
+@test "gil_sim: under the simulated GIL no two steps ever run at once (OK verdict)" {
+    run_prog gil_sim
+    assert_success
+    assert_line --regexp '^OK: with the simulated GIL x[0-9.]+ .* without it x[0-9.]+$'
+}
+
+@test "gil_sim: with the simulated GIL, 2 threads keep at most one CPU busy" {
+    run_prog gil_sim
+    assert_success
+    at_most "$(cpus_in_use_on '^with the simulated GIL')" 1.3
+}
+
+@test "gil_sim: with the simulated GIL, 4 threads and a 1 ms interval keep at most one CPU busy" {
+    run_prog gil_sim --threads=4 --interval=1
+    assert_success
+    assert_line --regexp '^OK: '
+    at_most "$(cpus_in_use_on '^with the simulated GIL')" 1.3
+}
+
+@test "gil_sim: the lock changes hands while the threads compute" {
+    run_prog gil_sim --interval=2
+    assert_success
+    local switches
+    switches=$(grep -oE '[0-9]+ switches' <<<"$output" | grep -oE '^[0-9]+')
+    at_least "$switches" 2
+}
+
+@test "gil_sim: without a lock, 2 threads run in parallel (needs 2 idle CPUs)" {
+    [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
+    run_on_idle_cpus gil_sim --repeat=5
+    assert_success
+    at_least "$(ratio_on '^without a lock')" 1.3
+}
+
+@test "gil_sim: on one CPU it says that even without a lock ~x1.0 is all there is" {
+    run_on_one_cpu gil_sim --repeat=1
+    assert_success
+    assert_line --regexp '^note: only 1 CPU here'
+    assert_line --regexp '^OK: '
+}
+
+@test "gil_sim: a bad option value exits 2" {
+    run_prog gil_sim --threads=1
+    assert_failure 2
+}
+
+@test "gil_io: threads that let go of the lock overlap their calls (elapsed < half of N x S)" {
+    run_prog gil_io
+    assert_success
+    assert_line --regexp '^OK: the threads let go of the lock'
+    at_least "$(ratio_on '^one after another')" 2
+}
+
+@test "gil_io: the calls overlap on one CPU too: waiting needs no CPU" {
+    run_on_one_cpu gil_io --threads=4 --sleep=0.2
+    assert_success
+    assert_line --regexp '^OK: '
+    at_least "$(ratio_on '^one after another')" 2
+}
+
+@test "gil_io: 16 threads all wait at once" {
+    run_prog gil_io --threads=16 --sleep=0.1
+    assert_success
+    assert_line --regexp '^OK: '
+    assert_line 'most threads in a blocking call at the same time: 16 of 16'
+    at_least "$(ratio_on '^one after another')" 5
+}
+
+@test "gil_io: --hold-lock makes the calls run one after another (BROKEN verdict)" {
+    run_prog gil_io --hold-lock --threads=3 --sleep=0.1
+    assert_success
+    assert_line --regexp '^BROKEN: the threads kept the lock'
+    assert_line 'most threads in a blocking call at the same time: 1 of 3'
+    at_most "$(ratio_on '^one after another')" 1.5
+}
