@@ -1,0 +1,160 @@
+#!/usr/bin/env bats
+# Chapter 03, locks: the fixed programs give exact results on every run, at several thread counts
+# and on one core; deadlock.c ends in bounded time with its BROKEN verdict; and a ThreadSanitizer
+# build of the chapter runs clean.
+
+load ../helpers
+
+CYCLE='thread 1 holds lock A and waits for lock B, thread 2 holds lock B and waits for lock A'
+TRYLOCK_OK='^OK: 100 transfers done, balances back to 100 and 100; [1-9][0-9]* retries, no deadlock'
+
+# run_on_core0 PROG [ARGS...]: like run_prog, pinned to CPU 0 (as CI runs the whole suite).
+run_on_core0() {
+    local prog=$1
+    shift
+    run timeout -k 2 "$(kit_timeout 30)" taskset -c 0 "$(prog_path "$prog")" "$@"
+}
+
+@test "race_counter_fixed: exact total over 5 runs at 2, 3, 4 and 8 threads" {
+    for threads in 2 3 4 8; do
+        for _ in 1 2 3 4 5; do
+            run_prog race_counter_fixed --threads="$threads" --iterations=200
+            assert_success
+            assert_line "OK: expected $((threads * 200)), got $((threads * 200))"
+        done
+    done
+}
+
+@test "race_counter_fixed: exact total on one core, 5 runs" {
+    for _ in 1 2 3 4 5; do
+        run_on_core0 race_counter_fixed --threads=4 --iterations=200
+        assert_success
+        assert_line 'OK: expected 800, got 800'
+    done
+}
+
+@test "atomic_counter: exact total over 5 runs at 1, 2, 4 and 8 threads" {
+    for threads in 1 2 4 8; do
+        for _ in 1 2 3 4 5; do
+            run_prog atomic_counter --threads="$threads" --iterations=2000
+            assert_success
+            assert_line "OK: expected $((threads * 2000)), got $((threads * 2000))"
+        done
+    done
+}
+
+@test "atomic_counter: exact total on one core, 5 runs" {
+    for _ in 1 2 3 4 5; do
+        run_on_core0 atomic_counter --threads=4 --iterations=2000
+        assert_success
+        assert_line 'OK: expected 8000, got 8000'
+    done
+}
+
+@test "lock_granularity: both totals exact, a lock per item at least x1.5 slower" {
+    run_prog lock_granularity --items=300000
+    assert_success
+    assert_line --regexp '^OK: both totals exact \(149850000\); a lock per item took x[0-9.]+ '
+    at_least "$(ratio_on '^OK: ')" 1.5
+}
+
+@test "lock_granularity: the same with 4 threads on one core" {
+    run_on_core0 lock_granularity --threads=4 --items=300000
+    assert_success
+    assert_line --regexp '^OK: both totals exact \(149850000\)'
+    at_least "$(ratio_on '^OK: ')" 1.5
+}
+
+@test "semaphore_limit: the most workers inside at once is exactly the limit" {
+    run_prog semaphore_limit
+    assert_success
+    assert_line 'OK: at most 3 at once (limit 3)'
+    run_prog semaphore_limit --workers=6 --limit=2
+    assert_success
+    assert_line 'OK: at most 2 at once (limit 2)'
+    run_prog semaphore_limit --workers=4 --limit=1
+    assert_success
+    assert_line 'OK: at most 1 at once (limit 1)'
+}
+
+@test "semaphore_limit: exactly the limit on one core too" {
+    run_on_core0 semaphore_limit --workers=10 --limit=4
+    assert_success
+    assert_line 'OK: at most 4 at once (limit 4)'
+}
+
+@test "semaphore_limit: a limit above the number of workers is a usage error" {
+    run_prog semaphore_limit --workers=2 --limit=3
+    assert_failure 2
+}
+
+@test "event_flag: workers wait until the event is set; after clear, a wait times out" {
+    run_prog event_flag
+    assert_success
+    assert_line --regexp '^main: after 100 ms, [0-9]+ of 3 workers waiting, 0 got past'
+    assert_line 'OK: 3 workers waited until the event was set; after clear, a wait timed out'
+    run_on_core0 event_flag --workers=8 --delay-ms=20
+    assert_success
+    assert_line 'OK: 8 workers waited until the event was set; after clear, a wait timed out'
+}
+
+@test "deadlock: detects the deadlock and ends in bounded time, 5 runs" {
+    for _ in 1 2 3 4 5; do
+        run_prog --timeout 10 deadlock
+        assert_success
+        assert_line "BROKEN: deadlock detected: $CYCLE (timed out after 200 ms, backed out)"
+        assert_line --regexp '^thread [12] .*: gave up, released its lock$'
+        assert_line --regexp '^balances: A [0-9]+, B [0-9]+ \(total 200\)$'
+    done
+}
+
+@test "deadlock: the same on one core, with a shorter timeout" {
+    run_on_core0 deadlock --patience-ms=50
+    assert_success
+    assert_line "BROKEN: deadlock detected: $CYCLE (timed out after 50 ms, backed out)"
+}
+
+@test "deadlock_fixed: every transfer completes, money conserved, over 5 runs and thread counts" {
+    for threads in 2 4 8; do
+        for _ in 1 2 3 4 5; do
+            run_prog deadlock_fixed --threads="$threads" --accounts=3 --transfers=5000
+            assert_success
+            local transfers=$((threads * 5000))
+            assert_line "OK: $transfers transfers done with no deadlock; money conserved (3000)"
+        done
+    done
+}
+
+@test "deadlock_fixed: two accounts, heavy traffic both ways, on one core" {
+    run_on_core0 deadlock_fixed --threads=4 --accounts=2 --transfers=5000
+    assert_success
+    assert_line 'OK: 20000 transfers done with no deadlock; money conserved (2000)'
+}
+
+@test "trylock_backoff: completes with retries, 5 runs, and on one core" {
+    for _ in 1 2 3 4 5; do
+        run_prog trylock_backoff --transfers=50
+        assert_success
+        assert_line --regexp "$TRYLOCK_OK"
+    done
+    run_on_core0 trylock_backoff --transfers=50
+    assert_success
+    assert_line --regexp "$TRYLOCK_OK"
+}
+
+@test "the fixed programs run clean under ThreadSanitizer" {
+    make -s -C "$KIT_ROOT" chapter-03 SANITIZE=thread CC="$KIT_CC" \
+        BUILD_PREFIX="$KIT_BUILD_PREFIX" || fail "make chapter-03 SANITIZE=thread failed"
+    local dir="$KIT_ROOT/$KIT_BUILD_PREFIX/$(basename "${KIT_CC%% *}")-thread/chapters/03-locks"
+    local prog_and_args
+    for prog_and_args in 'race_counter_fixed --iterations=200' 'atomic_counter --iterations=2000' \
+        'lock_granularity --items=100000' semaphore_limit event_flag \
+        'deadlock_fixed --transfers=2000' 'trylock_backoff --transfers=50'; do
+        # TSan's own defaults: any report is printed and makes the program exit 66.
+        # shellcheck disable=SC2086 # the program and its options, split on purpose
+        TSAN_OPTIONS= run timeout -k 2 "$(kit_timeout 60)" "$dir/"$prog_and_args
+        [ "$status" -eq 0 ] || fail "$prog_and_args exited $status under TSan: $output"
+        refute_output --partial 'ThreadSanitizer'
+        assert_line --regexp '^OK: '
+    done
+}
