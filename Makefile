@@ -44,6 +44,8 @@ SOURCES := $(foreach unit,$(UNITS),$(wildcard $(unit)/*.c))
 PROGRAMS := $(patsubst %.c,$(BUILD)/%,$(SOURCES))
 CURL_SOURCES := $(if $(SOURCES),$(shell grep -l '^\#include <curl/curl.h>' $(SOURCES)))
 
+UNIT_LIB_OBJECTS := $(patsubst %.c,$(BUILD)/%.o,$(foreach unit,$(UNITS),$(wildcard $(unit)/lib/*.c)))
+
 KITLIB := $(BUILD)/common/libkit.a
 KITLIB_OBJECTS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
 
@@ -85,7 +87,7 @@ $(foreach unit,$(UNITS),$(if $(wildcard $(unit)/lib/*.c),$(eval $(call unit_lib_
 $(foreach src,$(CURL_SOURCES),$(eval $(BUILD)/$(src:.c=): PROGRAM_CFLAGS = $$(CURL_CFLAGS)))
 $(foreach src,$(CURL_SOURCES),$(eval $(BUILD)/$(src:.c=): PROGRAM_LDLIBS = $$(CURL_LIBS)))
 
--include $(PROGRAMS:=.d) $(KITLIB_OBJECTS:.o=.d)
+-include $(PROGRAMS:=.d) $(KITLIB_OBJECTS:.o=.d) $(UNIT_LIB_OBJECTS:.o=.d)
 
 # ---- one lesson at a time: chapter-NN builds it, run-chapter-NN runs its programs ------------
 chapter_number = $(firstword $(subst -, ,$(notdir $(1))))
