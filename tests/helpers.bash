@@ -3,7 +3,9 @@
 #   run_prog PROG [ARGS...]  run a program of this suite's lesson under a timeout, like bats' run
 #   prog_path PROG           the path of a program of this suite's lesson
 #   kit_timeout              seconds a program may run before its process group is killed
+#   run_on_one_cpu PROG      run_prog, pinned to CPU 0 whatever CPUs the suite may use
 #   run_on_idle_cpus PROG    run_prog, then skip the test if other processes took the CPUs
+#   tsan_build NN-x          build a chapter with ThreadSanitizer, print its programs' folder
 #   ratio_on, at_least, at_most   read and bound a ratio such as x1.93
 #
 # The lesson is taken from the suite's file name: tests/chapters/02-races.bats -> chapters/02-races.
@@ -36,6 +38,21 @@ run_prog() {
     local prog=$1
     shift
     run timeout -k 2 "$(kit_timeout "$seconds")" "$(prog_path "$prog")" "$@"
+}
+
+# run_on_one_cpu PROG [ARGS...]: like run_prog, pinned to CPU 0 (where races must show too).
+run_on_one_cpu() {
+    local prog=$1
+    shift
+    run timeout -k 2 "$(kit_timeout 30)" taskset -c 0 "$(prog_path "$prog")" "$@"
+}
+
+# tsan_build NN-x: build chapters/NN-x with ThreadSanitizer beside the suite's own build (same
+# compiler, same build prefix) and print the folder its programs land in.
+tsan_build() {
+    make -s -C "$KIT_ROOT" "chapter-${1%%-*}" SANITIZE=thread CC="$KIT_CC" \
+        BUILD_PREFIX="$KIT_BUILD_PREFIX" >&2 || return 1
+    echo "$KIT_ROOT/$KIT_BUILD_PREFIX/$(basename "${KIT_CC%% *}")-thread/chapters/$1"
 }
 
 # True when the programs under test were built with ThreadSanitizer.

@@ -7,23 +7,6 @@ load ../helpers
 
 LOST_UPDATES='^BROKEN: expected [0-9]+, got [0-9]+ \([1-9][0-9]* updates lost\)$'
 
-# run_on_core0 PROG [ARGS...]: like run_prog, pinned to CPU 0 (as CI runs the whole suite).
-run_on_core0() {
-    local prog=$1
-    shift
-    run timeout -k 2 "$(kit_timeout 30)" taskset -c 0 "$(prog_path "$prog")" "$@"
-}
-
-# tsan_build CHAPTER: build a chapter with ThreadSanitizer next to the suite's own build and
-# print the folder its programs land in.
-tsan_build() {
-    make -s -C "$KIT_ROOT" "chapter-${1%%-*}" SANITIZE=thread CC="$KIT_CC" \
-        BUILD_PREFIX="$KIT_BUILD_PREFIX" >&2 || return 1
-    local cc
-    cc=$(basename "${KIT_CC%% *}")
-    echo "$KIT_ROOT/$KIT_BUILD_PREFIX/$cc-thread/chapters/$1"
-}
-
 @test "race_counter: updates are lost on each of 5 runs" {
     allow_tsan_reports
     for _ in 1 2 3 4 5; do
@@ -45,7 +28,7 @@ tsan_build() {
 @test "race_counter: updates are lost on one core too, 5 runs" {
     allow_tsan_reports
     for _ in 1 2 3 4 5; do
-        run_on_core0 race_counter --threads=3 --iterations=500
+        run_on_one_cpu race_counter --threads=3 --iterations=500
         assert_success
         assert_line --regexp "$LOST_UPDATES"
     done
@@ -78,7 +61,7 @@ tsan_build() {
     run_prog check_then_act --withdrawers=3
     assert_success
     assert_line --regexp '^BROKEN: balance is -140 after 3 approved withdrawals'
-    run_on_core0 check_then_act --withdrawers=3
+    run_on_one_cpu check_then_act --withdrawers=3
     assert_success
     assert_line --regexp '^BROKEN: balance is -140 after 3 approved withdrawals'
 }

@@ -8,13 +8,6 @@ load ../helpers
 CYCLE='thread 1 holds lock A and waits for lock B, thread 2 holds lock B and waits for lock A'
 TRYLOCK_OK='^OK: 100 transfers done, balances back to 100 and 100; [1-9][0-9]* retries, no deadlock'
 
-# run_on_core0 PROG [ARGS...]: like run_prog, pinned to CPU 0 (as CI runs the whole suite).
-run_on_core0() {
-    local prog=$1
-    shift
-    run timeout -k 2 "$(kit_timeout 30)" taskset -c 0 "$(prog_path "$prog")" "$@"
-}
-
 @test "race_counter_fixed: exact total over 5 runs at 2, 3, 4 and 8 threads" {
     for threads in 2 3 4 8; do
         for _ in 1 2 3 4 5; do
@@ -27,7 +20,7 @@ run_on_core0() {
 
 @test "race_counter_fixed: exact total on one core, 5 runs" {
     for _ in 1 2 3 4 5; do
-        run_on_core0 race_counter_fixed --threads=4 --iterations=200
+        run_on_one_cpu race_counter_fixed --threads=4 --iterations=200
         assert_success
         assert_line 'OK: expected 800, got 800'
     done
@@ -45,7 +38,7 @@ run_on_core0() {
 
 @test "atomic_counter: exact total on one core, 5 runs" {
     for _ in 1 2 3 4 5; do
-        run_on_core0 atomic_counter --threads=4 --iterations=2000
+        run_on_one_cpu atomic_counter --threads=4 --iterations=2000
         assert_success
         assert_line 'OK: expected 8000, got 8000'
     done
@@ -59,7 +52,7 @@ run_on_core0() {
 }
 
 @test "lock_granularity: the same with 4 threads on one core" {
-    run_on_core0 lock_granularity --threads=4 --items=300000
+    run_on_one_cpu lock_granularity --threads=4 --items=300000
     assert_success
     assert_line --regexp '^OK: both totals exact \(149850000\)'
     at_least "$(ratio_on '^OK: ')" 1.5
@@ -78,7 +71,7 @@ run_on_core0() {
 }
 
 @test "semaphore_limit: exactly the limit on one core too" {
-    run_on_core0 semaphore_limit --workers=10 --limit=4
+    run_on_one_cpu semaphore_limit --workers=10 --limit=4
     assert_success
     assert_line 'OK: at most 4 at once (limit 4)'
 }
@@ -93,7 +86,7 @@ run_on_core0() {
     assert_success
     assert_line --regexp '^main: after 100 ms, [0-9]+ of 3 workers waiting, 0 got past'
     assert_line 'OK: 3 workers waited until the event was set; after clear, a wait timed out'
-    run_on_core0 event_flag --workers=8 --delay-ms=20
+    run_on_one_cpu event_flag --workers=8 --delay-ms=20
     assert_success
     assert_line 'OK: 8 workers waited until the event was set; after clear, a wait timed out'
 }
@@ -109,7 +102,7 @@ run_on_core0() {
 }
 
 @test "deadlock: the same on one core, with a shorter timeout" {
-    run_on_core0 deadlock --patience-ms=50
+    run_on_one_cpu deadlock --patience-ms=50
     assert_success
     assert_line "BROKEN: deadlock detected: $CYCLE (timed out after 50 ms, backed out)"
 }
@@ -126,7 +119,7 @@ run_on_core0() {
 }
 
 @test "deadlock_fixed: two accounts, heavy traffic both ways, on one core" {
-    run_on_core0 deadlock_fixed --threads=4 --accounts=2 --transfers=5000
+    run_on_one_cpu deadlock_fixed --threads=4 --accounts=2 --transfers=5000
     assert_success
     assert_line 'OK: 20000 transfers done with no deadlock; money conserved (2000)'
 }
@@ -137,15 +130,14 @@ run_on_core0() {
         assert_success
         assert_line --regexp "$TRYLOCK_OK"
     done
-    run_on_core0 trylock_backoff --transfers=50
+    run_on_one_cpu trylock_backoff --transfers=50
     assert_success
     assert_line --regexp "$TRYLOCK_OK"
 }
 
 @test "the fixed programs run clean under ThreadSanitizer" {
-    make -s -C "$KIT_ROOT" chapter-03 SANITIZE=thread CC="$KIT_CC" \
-        BUILD_PREFIX="$KIT_BUILD_PREFIX" || fail "make chapter-03 SANITIZE=thread failed"
-    local dir="$KIT_ROOT/$KIT_BUILD_PREFIX/$(basename "${KIT_CC%% *}")-thread/chapters/03-locks"
+    local dir
+    dir=$(tsan_build 03-locks) || fail "make chapter-03 SANITIZE=thread failed"
     local prog_and_args
     for prog_and_args in 'race_counter_fixed --iterations=200' 'atomic_counter --iterations=2000' \
         'lock_granularity --items=100000' semaphore_limit event_flag \

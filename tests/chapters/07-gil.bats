@@ -15,13 +15,6 @@ cpus_in_use_on() {
     grep -m1 -E "$1" <<<"$output" | awk '{ print $(NF - 1) }'
 }
 
-# Runs a program of this chapter pinned to CPU 0, whatever this test run may use.
-run_on_one_cpu() {
-    local prog=$1
-    shift
-    run timeout -k 2 "$(kit_timeout 30)" taskset -c 0 "$(prog_path "$prog")" "$@"
-}
-
 @test "gil_sim: under the simulated GIL no two steps ever run at once (OK verdict)" {
     run_prog gil_sim
     assert_success
