@@ -77,11 +77,16 @@ at_most() {
         fail "expected at most $2, got '$1'"
 }
 
-# A speedup needs CPUs that nobody else is using: on a machine busy with other work, a correct
-# parallel program measures about x1.0. run_on_idle_cpus runs a program like run_prog, measures
-# what OTHER processes used meanwhile (busy time from /proc/stat minus the program's own CPU
-# time), and skips the test, saying so, when they kept 0.25 CPU or more busy on average. A bug
-# that serialises the program's own threads shows in its own CPU time, not in others', so it
+# Parallel tests bound what the program controls: how many CPUs it kept busy at once (its CPU
+# time over the wall-clock time), never the speedup. A speedup also depends on the hardware
+# under the CPUs: the two CPUs of a virtual machine may be two hyperthreads of one core, where a
+# perfectly parallel program gains about x1.2 (x1.18 was seen in CI). Speedups are measured and
+# held to their targets in `make bench`.
+# Even CPUs in use needs CPUs that nobody else is using: on a machine busy with other work, a
+# correct parallel program gets about one CPU. run_on_idle_cpus runs a program like run_prog,
+# measures what OTHER processes used meanwhile (busy time from /proc/stat minus the program's own
+# CPU time), and skips the test, saying so, when they kept 0.25 CPU or more busy on average. A
+# bug that serialises the program's own threads shows in its own CPU time, not in others', so it
 # still fails the test.
 run_on_idle_cpus() {
     local snapshots="$BATS_TEST_TMPDIR/cpu-snapshots"

@@ -99,11 +99,14 @@ squares_up_to() {
     fi
 }
 
-@test "concurrency_vs_parallelism: free threads are at least x1.4 faster on 2+ CPUs" {
+# The speedup itself is held to its target in make bench (see run_on_idle_cpus for why).
+@test "concurrency_vs_parallelism: free threads on 2+ CPUs each run most of their life" {
     [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
     run_on_idle_cpus concurrency_vs_parallelism --rounds=10
     assert_success
-    at_least "$(ratio_on '^speedup')" 1.4
+    local running
+    running=$(grep -E '^parallel, free on' <<<"$output" | grep -oE '[0-9]+% of its life' | tr -d '%')
+    at_least "${running%% *}" 75
 }
 
 @test "concurrency_vs_parallelism: a single thread or a single CPU cannot run in parallel" {
