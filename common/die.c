@@ -29,12 +29,10 @@ KIT_PRINTF(6, 0) static void format_failure(char *buf, size_t size, const char *
         snprintf(buf + used, size - used, " [%s:%d]\n", base ? base + 1 : file, line);
 }
 
-KIT_NORETURN KIT_PRINTF(4, 0) static void die_with(const char *file, int line, int en, const char *fmt,
-                                  va_list args)
+/* Print the formatted message after whatever the program printed so far, and exit. */
+KIT_NORETURN static void die_with(const char *message)
 {
-    char message[1024];
-    format_failure(message, sizeof message, file, line, en, fmt, args);
-    fflush(stdout); /* what the program printed so far comes first */
+    fflush(stdout);
     fputs(message, stderr);
     exit(EXIT_FAILURE);
 }
@@ -42,23 +40,32 @@ KIT_NORETURN KIT_PRINTF(4, 0) static void die_with(const char *file, int line, i
 void kit_die_errno_at(const char *file, int line, const char *fmt, ...)
 {
     int saved_errno = errno;
+    char message[1024];
     va_list args;
     va_start(args, fmt);
-    die_with(file, line, saved_errno, fmt, args);
+    format_failure(message, sizeof message, file, line, saved_errno, fmt, args);
+    va_end(args);
+    die_with(message);
 }
 
 void kit_die_en_at(const char *file, int line, int en, const char *fmt, ...)
 {
+    char message[1024];
     va_list args;
     va_start(args, fmt);
-    die_with(file, line, en, fmt, args);
+    format_failure(message, sizeof message, file, line, en, fmt, args);
+    va_end(args);
+    die_with(message);
 }
 
 void kit_die_at(const char *file, int line, const char *fmt, ...)
 {
+    char message[1024];
     va_list args;
     va_start(args, fmt);
-    die_with(file, line, 0, fmt, args);
+    format_failure(message, sizeof message, file, line, 0, fmt, args);
+    va_end(args);
+    die_with(message);
 }
 
 void kit_child_die_errno_at(const char *file, int line, const char *fmt, ...)
