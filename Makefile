@@ -2,7 +2,9 @@
 #
 # A program is one .c file in a lesson folder (chapters/NN-x, exercises/NN-x, solutions/NN-x):
 # adding a program is adding the file. Code a folder's programs share goes in its lib/ folder
-# (each lib/*.c is linked into every program of that folder). Everything built lands in
+# (built into one archive that every program of that folder links). What a folder builds on
+# beyond common/ (an earlier lesson's lib/, a pkg-config package, a compiler such as mpicc) it
+# declares in its uses.mk: see "what a lesson uses" below. Everything built lands in
 # build/VARIANT/, one folder per compiler and sanitizer set, so builds never mix.
 
 SHELL := /bin/bash
@@ -32,28 +34,54 @@ KIT_CFLAGS := -std=c11 -g $(OPTIMISE) $(WARNINGS) -pthread -D_POSIX_C_SOURCE=200
 KIT_LDFLAGS := -pthread $(if $(SANITIZE),-fsanitize=$(SANITIZE)) $(LDFLAGS)
 KIT_LDLIBS := -lm $(LDLIBS)
 
-# Programs that include <curl/curl.h> link libcurl, found with pkg-config.
-CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
-CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
-
 # ---- what there is to build -----------------------------------------------------------------
 UNITS := $(patsubst %/,%,$(sort $(wildcard chapters/[0-9][0-9]-*/ exercises/[0-9][0-9]-*/ \
                                            solutions/[0-9][0-9]-*/)))
 CHAPTERS := $(filter chapters/%,$(UNITS))
 SOURCES := $(foreach unit,$(UNITS),$(wildcard $(unit)/*.c))
 PROGRAMS := $(patsubst %.c,$(BUILD)/%,$(SOURCES))
-CURL_SOURCES := $(if $(SOURCES),$(shell grep -l '^\#include <curl/curl.h>' $(SOURCES)))
-
 UNIT_LIB_OBJECTS := $(patsubst %.c,$(BUILD)/%.o,$(foreach unit,$(UNITS),$(wildcard $(unit)/lib/*.c)))
 
 KITLIB := $(BUILD)/common/libkit.a
 KITLIB_OBJECTS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
 
-# Debian packages, installed by mk/need-packages when missing (see `make deps`).
-BUILD_PACKAGES := make pkg-config $(if $(CURL_SOURCES),libcurl4-openssl-dev) \
-                  $(if $(findstring clang,$(CC)),clang)
+# ---- what a lesson uses ---------------------------------------------------------------------
+# A lesson folder that builds on more than common/ says so in its uses.mk, in up to four lines:
+#
+#   uses_lessons  := chapters/08-event-loop   lessons whose lib/ its programs link (in this
+#                                             order) and whose programs it runs, so both are built
+#   uses_packages := libcjson                 pkg-config packages it compiles and links with
+#   uses_debian   := libcjson-dev             the Debian packages those come from
+#   uses_compiler := OMPI_CC=$(CC) mpicc      a compiler wrapper for its programs and its lib/
+#
+# A program includes a used lesson's header by its path, so the reader sees where it comes
+# from: #include "../08-event-loop/lib/event_loop.h". Each folder's uses are read into
+# FOLDER.lessons, FOLDER.packages, FOLDER.debian and FOLDER.compiler.
+define read_uses
+uses_lessons :=
+uses_packages :=
+uses_debian :=
+uses_compiler :=
+include $(1)/uses.mk
+$(1).lessons := $$(uses_lessons)
+$(1).packages := $$(uses_packages)
+$(1).debian := $$(uses_debian)
+$(1).compiler := $$(uses_compiler)
+endef
+$(foreach unit,$(UNITS),$(if $(wildcard $(unit)/uses.mk),$(eval $(call read_uses,$(unit)))))
+
+# The archive of a folder's lib/*.c, or nothing when it has none.
+lesson_archive = $(if $(wildcard $(1)/lib/*.c),$(BUILD)/$(1)/lib/liblesson.a)
+# The programs of a folder, as built files.
+unit_programs = $(patsubst %.c,$(BUILD)/%,$(wildcard $(1)/*.c))
+
+# Debian packages, installed by mk/need-packages when missing (see `make deps`). A folder's own
+# packages are installed when that folder is built; `make deps` installs them all.
+BUILD_PACKAGES := make pkg-config $(if $(findstring clang,$(CC)),clang)
+LESSON_PACKAGES := $(sort $(foreach unit,$(UNITS),$($(unit).debian)))
 TEST_PACKAGES := bats bats-support bats-assert procps coreutils util-linux
 DOCS_PACKAGES := doxygen
+BENCH_PACKAGES :=
 
 # ---- building -------------------------------------------------------------------------------
 .PHONY: all
@@ -66,26 +94,45 @@ $(FLAGS_STAMP): FORCE
 	@mkdir -p $(@D)
 	@[ "$$(cat $@ 2>/dev/null)" = '$(FLAGS_TEXT)' ] || echo '$(FLAGS_TEXT)' > $@
 
+# UNIT_CC, UNIT_CFLAGS and UNIT_LDLIBS are a folder's uses (set per folder below).
 $(BUILD)/%.o: %.c $(FLAGS_STAMP) | deps-build
 	@mkdir -p $(@D)
-	$(CC) $(KIT_CFLAGS) -MMD -MP -c $< -o $@
+	$(or $(UNIT_CC),$(CC)) $(KIT_CFLAGS) $(UNIT_CFLAGS) -MMD -MP -c $< -o $@
 
 $(KITLIB): $(KITLIB_OBJECTS)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
+$(BUILD)/%/lib/liblesson.a:
+	rm -f $@ && $(AR) rcs $@ $^
+
+# A program links its own folder's lib archive, then the archives of the lessons it uses, then
+# the kit's library: each archive before the ones it needs (UNIT_ARCHIVES, set per folder).
 $(BUILD)/%: %.c $(KITLIB) $(FLAGS_STAMP) | deps-build
 	@mkdir -p $(@D)
-	$(CC) $(KIT_CFLAGS) $(PROGRAM_CFLAGS) -MMD -MP $< $(filter %.o,$^) $(KITLIB) -o $@ \
-	    $(KIT_LDFLAGS) $(PROGRAM_LDLIBS) $(KIT_LDLIBS)
+	$(or $(UNIT_CC),$(CC)) $(KIT_CFLAGS) $(UNIT_CFLAGS) -MMD -MP $< $(UNIT_ARCHIVES) $(KITLIB) \
+	    -o $@ $(KIT_LDFLAGS) $(UNIT_LDLIBS) $(KIT_LDLIBS)
 
-# A folder's lib/*.c objects are linked into each of its programs.
-define unit_lib_rule
-$(patsubst %.c,$(BUILD)/%,$(wildcard $(1)/*.c)): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/lib/*.c))
+# Per folder: its lib archive, what its programs link, and its uses. The variables are private
+# so that they never leak into a prerequisite (libkit.a must not be built with mpicc), and
+# recursive (=) so that pkg-config runs after deps-unit-* has installed the packages.
+define unit_rules
+$(call lesson_archive,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/lib/*.c))
+$(call unit_programs,$(1)): private UNIT_ARCHIVES = $(call lesson_archive,$(1)) \
+    $(foreach lesson,$($(1).lessons),$(call lesson_archive,$(lesson)))
+$(call unit_programs,$(1)): $(call lesson_archive,$(1)) \
+    $(foreach lesson,$($(1).lessons),$(call lesson_archive,$(lesson))) \
+    | deps-unit-$(subst /,-,$(1)) $(foreach lesson,$($(1).lessons),$(call unit_programs,$(lesson)))
+$(call unit_programs,$(1)) $(BUILD)/$(1)/lib/%.o: private UNIT_CC = $($(1).compiler)
+$(call unit_programs,$(1)) $(BUILD)/$(1)/lib/%.o: private UNIT_CFLAGS = \
+    $(if $($(1).packages),$$(shell pkg-config --cflags $($(1).packages)))
+$(call unit_programs,$(1)): private UNIT_LDLIBS = \
+    $(if $($(1).packages),$$(shell pkg-config --libs $($(1).packages)))
+$(BUILD)/$(1)/lib/%.o: | deps-unit-$(subst /,-,$(1))
+.PHONY: deps-unit-$(subst /,-,$(1))
+deps-unit-$(subst /,-,$(1)): deps-build
+	@$(if $($(1).debian),mk/need-packages $(1) $($(1).debian))
 endef
-$(foreach unit,$(UNITS),$(if $(wildcard $(unit)/lib/*.c),$(eval $(call unit_lib_rule,$(unit)))))
-
-$(foreach src,$(CURL_SOURCES),$(eval $(BUILD)/$(src:.c=): PROGRAM_CFLAGS = $$(CURL_CFLAGS)))
-$(foreach src,$(CURL_SOURCES),$(eval $(BUILD)/$(src:.c=): PROGRAM_LDLIBS = $$(CURL_LIBS)))
+$(foreach unit,$(UNITS),$(eval $(call unit_rules,$(unit))))
 
 -include $(PROGRAMS:=.d) $(KITLIB_OBJECTS:.o=.d) $(UNIT_LIB_OBJECTS:.o=.d)
 
@@ -93,7 +140,7 @@ $(foreach src,$(CURL_SOURCES),$(eval $(BUILD)/$(src:.c=): PROGRAM_LDLIBS = $$(CU
 chapter_number = $(firstword $(subst -, ,$(notdir $(1))))
 define chapter_rules
 .PHONY: chapter-$(call chapter_number,$(1)) run-chapter-$(call chapter_number,$(1))
-chapter-$(call chapter_number,$(1)): $(patsubst %.c,$(BUILD)/%,$(wildcard $(1)/*.c))
+chapter-$(call chapter_number,$(1)): $(call unit_programs,$(1))
 run-chapter-$(call chapter_number,$(1)): chapter-$(call chapter_number,$(1))
 	@mk/run-chapter $(1) $(BUILD)
 endef
@@ -113,7 +160,7 @@ test: all | deps-test
 	    tests/run $(TESTS)
 
 .PHONY: bench
-bench: all
+bench: all | deps-bench
 	@KIT_BUILD=$(BUILD) tests/bench/run
 
 .PHONY: docs
@@ -123,14 +170,22 @@ docs: | deps-docs
 	@echo "docs: open build/docs/html/index.html"
 
 # ---- system packages ------------------------------------------------------------------------
-.PHONY: deps deps-build deps-test deps-docs
-deps: deps-build deps-test deps-docs
+.PHONY: deps deps-build deps-test deps-docs deps-bench
+deps: deps-build deps-test deps-docs deps-bench
+	@mk/need-packages lessons $(LESSON_PACKAGES)
 deps-build:
 	@mk/need-packages build $(BUILD_PACKAGES)
+deps-bench:
+	@$(if $(BENCH_PACKAGES),mk/need-packages bench $(BENCH_PACKAGES))
 deps-test:
 	@mk/need-packages tests $(TEST_PACKAGES)
 deps-docs:
 	@mk/need-packages docs $(DOCS_PACKAGES)
+
+# ---- more targets: each mk/*.mk adds a few (grading, fuzzing, ...) ---------------------------
+# A fragment adds its lines to `make help` with: HELP_LINES += "  make fuzz ...  what it does"
+HELP_LINES :=
+include $(sort $(wildcard mk/*.mk))
 
 # ---- housekeeping ---------------------------------------------------------------------------
 .PHONY: clean help FORCE
@@ -149,6 +204,7 @@ help:
 	@echo "  make docs             build the Doxygen site into build/docs/"
 	@echo "  make deps             install the Debian packages the kit needs (as root)"
 	@echo "  make clean            remove build/"
+	@$(foreach line,$(HELP_LINES),echo $(line);)
 	@echo "Options for every target:"
 	@echo "  CC=clang  SANITIZE=address,undefined  SANITIZE=thread  WERROR=1"
 	@echo "Lessons:"
