@@ -46,13 +46,15 @@ KITLIB := $(BUILD)/common/libkit.a
 KITLIB_OBJECTS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
 
 # ---- what a lesson uses ---------------------------------------------------------------------
-# A lesson folder that builds on more than common/ says so in its uses.mk, in up to four lines:
+# A lesson folder that builds on more than common/ says so in its uses.mk, in up to six lines:
 #
 #   uses_lessons  := chapters/08-event-loop   lessons whose lib/ its programs link (in this
 #                                             order) and whose programs it runs, so both are built
 #   uses_packages := libcjson                 pkg-config packages it compiles and links with
 #   uses_debian   := libcjson-dev             the Debian packages those come from
 #   uses_compiler := OMPI_CC=$(CC) mpicc      a compiler wrapper for its programs and its lib/
+#   uses_test     := curl                     Debian packages its tests need (make test)
+#   uses_bench    := nginx-light wrk          Debian packages its bench rows need (make bench)
 #
 # A program includes a used lesson's header by its path, so the reader sees where it comes
 # from: #include "../08-event-loop/lib/event_loop.h". Each folder's uses are read into
@@ -62,11 +64,15 @@ uses_lessons :=
 uses_packages :=
 uses_debian :=
 uses_compiler :=
+uses_test :=
+uses_bench :=
 include $(1)/uses.mk
 $(1).lessons := $$(uses_lessons)
 $(1).packages := $$(uses_packages)
 $(1).debian := $$(uses_debian)
 $(1).compiler := $$(uses_compiler)
+$(1).test := $$(uses_test)
+$(1).bench := $$(uses_bench)
 endef
 $(foreach unit,$(UNITS),$(if $(wildcard $(unit)/uses.mk),$(eval $(call read_uses,$(unit)))))
 
@@ -79,9 +85,10 @@ unit_programs = $(patsubst %.c,$(BUILD)/%,$(wildcard $(1)/*.c))
 # packages are installed when that folder is built; `make deps` installs them all.
 BUILD_PACKAGES := make pkg-config $(if $(findstring clang,$(CC)),clang)
 LESSON_PACKAGES := $(sort $(foreach unit,$(UNITS),$($(unit).debian)))
-TEST_PACKAGES := bats bats-support bats-assert procps coreutils util-linux
+TEST_PACKAGES := bats bats-support bats-assert procps coreutils util-linux \
+                 $(foreach unit,$(UNITS),$($(unit).test))
 DOCS_PACKAGES := doxygen
-BENCH_PACKAGES :=
+BENCH_PACKAGES := $(foreach unit,$(UNITS),$($(unit).bench))
 
 # ---- building -------------------------------------------------------------------------------
 .PHONY: all
