@@ -210,7 +210,7 @@ bench: all | deps-bench
 
 .PHONY: docs
 docs: | deps-docs
-	@mkdir -p build/docs
+	@rm -rf build/docs/html && mkdir -p build/docs # no page of a deleted program lingers
 	$(Q)$(call say,DOXY,docs/Doxyfile)doxygen docs/Doxyfile
 	@echo "docs: open build/docs/html/index.html"
 
