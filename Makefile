@@ -210,8 +210,9 @@ bench: all | deps-bench
 
 .PHONY: docs
 docs: | deps-docs
-	@rm -rf build/docs/html && mkdir -p build/docs # no page of a deleted program lingers
+	@rm -rf build/docs/html build/docs/filter.log && mkdir -p build/docs # nothing stale stays
 	$(Q)$(call say,DOXY,docs/Doxyfile)doxygen docs/Doxyfile
+	@[ ! -s build/docs/filter.log ] || { echo "docs: docs/filter failed (above)" >&2; exit 1; }
 	@echo "docs: open build/docs/html/index.html"
 
 # ---- layout: .clang-format ------------------------------------------------------------------
