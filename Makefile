@@ -274,7 +274,7 @@ help:
 	@echo "  make format-check     name the files whose layout differs (CI)"
 	@echo "  make deps             install the Debian packages the kit needs (as root)"
 	@echo "  make clean            remove build/"
-	@$(foreach line,$(HELP_LINES),echo $(line);)
+	@$(if $(HELP_LINES),printf '%s\n' $(HELP_LINES))
 	@echo "Options for every target:"
 	@echo "  CC=clang  SANITIZE=address,undefined  SANITIZE=thread  WERROR=1  V=1 (full command lines)"
 	@echo "Lessons:"
