@@ -143,7 +143,7 @@ $(call unit_programs,$(1)) $(BUILD)/$(1)/lib/%.o: private UNIT_CFLAGS = \
     $(if $($(1).packages),$$(shell pkg-config --cflags $($(1).packages)))
 $(call unit_programs,$(1)): private UNIT_LDLIBS = \
     $(if $($(1).packages),$$(shell pkg-config --libs $($(1).packages)))
-$(BUILD)/$(1)/lib/%.o: | deps-unit-$(subst /,-,$(1))
+$(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/lib/*.c)): | deps-unit-$(subst /,-,$(1))
 .PHONY: deps-unit-$(subst /,-,$(1))
 deps-unit-$(subst /,-,$(1)): deps-build
 	@$(if $($(1).debian),mk/need-packages $(1) $($(1).debian))
