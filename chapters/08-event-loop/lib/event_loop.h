@@ -19,12 +19,14 @@
  * EV_WRITE as the kernel reported them), whatever it asked for: a closed peer is never missed.
  * (A pipe whose writer closed, with nothing left to read, is reported as EV_ERROR alone.)
  * The loop is level-triggered: a callback that leaves a hung-up descriptor watched is called
- * again on every round, so on EV_ERROR unwatch it (or read it to end of file first).
+ * again on every round, even after reading it to end of file: on EV_ERROR, read what is left
+ * if you want it, then unwatch and close.
  *
  * Callbacks may do anything to the loop: unwatch or close any descriptor, watch new ones, add
  * or cancel timers, stop. An event already fetched for a descriptor that an earlier callback of
  * the same round unwatched (even if its number was reused at once, by accept() say) is dropped,
  * and a timer cancelled by an earlier callback never runs.
+ *
  * Calls that can fail for one descriptor (ev_watch, ev_after) return -1 / NULL with errno set,
  * so a server can drop that one connection and carry on; only ev_run() failing ends a loop.
  */
