@@ -11,7 +11,8 @@
  * - ev_watch(fd, EV_READ | EV_WRITE, fn, data): call fn whenever fd is ready for what was asked
  *   (level-triggered: again and again while it stays ready). Called again on the same fd, it
  *   changes the events and the callback. ev_unwatch(fd) before close(fd).
- * - ev_after(seconds, fn, data): call fn once, about @p seconds from now. ev_cancel() before.
+ * - ev_after(seconds, fn, data): call fn once, about @p seconds from now (ev_at(): at a given
+ *   time on the loop's clock). ev_cancel() before it runs, if it should not.
  * - ev_run() waits and dispatches until ev_stop() or until nothing is watched and no timer is
  *   pending; ev_stop() may be called from any callback.
  *
@@ -67,6 +68,12 @@ void ev_unwatch(struct ev_loop *loop, int fd);
  *  callback starts or ev_cancel() is called, or NULL with errno set (ENOMEM; EINVAL for NaN).
  *  Cost: O(log n) in the number of pending timers (a binary heap ordered by due time). */
 struct ev_timer *ev_after(struct ev_loop *loop, double seconds, ev_timer_fn *fn, void *data);
+
+/** Call fn(loop, data) once at @p when, a time on the loop's clock (see ev_now()), or as soon
+ *  as possible if that is past. For deadlines that must not drift: `ev_at(loop, ev_now(loop) +
+ *  1.0, ...)` counts from the start of this round, not from whenever this callback got to
+ *  the call. Otherwise like ev_after(). */
+struct ev_timer *ev_at(struct ev_loop *loop, double when, ev_timer_fn *fn, void *data);
 
 /** Cancel a pending timer: its callback will not run. O(log n). */
 void ev_cancel(struct ev_loop *loop, struct ev_timer *timer);
