@@ -5,7 +5,8 @@
 #    x30 to x80). The threads' virtual size and kernel stacks are shown under them, no target.
 # 2. tasks_gather: three gathered sleeps of 0.2 s against the same three one after another
 #    (target >= x2.5, ideally x3).
-# 3. blocking_pitfall: how late the other tasks' timers fired while one task made a blocking
+# 3. blocking_pitfall: how late the other tasks' timers fired (less the time the loop waited for
+#    a CPU that other programs held) while one task made a blocking
 #    call of 200 ms, and with the call awaited instead (figures, no target).
 
 # The number right after "$2" on the first line of BENCH_OUT that matches $1.
@@ -56,7 +57,7 @@ fi
 if bench_run chapters/08-event-loop blocking_pitfall --mode=await; then
     loop_awaited=$(loop_number_after '^OK: ' 'at most')
 fi
-bench_row "other tasks' timers late: a blocking call of 200 ms" \
+bench_row "other tasks' timers late (load aside): a blocking call of 200 ms" \
     "${loop_blocked:+$loop_blocked ms}" "-" "-"
-bench_row "other tasks' timers late: the same wait awaited" "${loop_awaited:+$loop_awaited ms}" \
+bench_row "other tasks' timers late (load aside): the wait awaited" "${loop_awaited:+$loop_awaited ms}" \
     "-" "-"
