@@ -11,12 +11,23 @@
  * - ev_watch(fd, EV_READ | EV_WRITE, fn, data): call fn whenever fd is ready for what was asked
  *   (level-triggered: again and again while it stays ready). Called again on the same fd, it
  *   changes the events and the callback. ev_unwatch(fd) before close(fd).
- * - ev_after(seconds, fn, data): call fn once, about @p seconds from now. ev_cancel() before.
+ * - ev_after(seconds, fn, data): call fn once, about @p seconds from now (ev_at(): at a given
+ *   time on the loop's clock). ev_cancel() before it runs, if it should not.
  * - ev_run() waits and dispatches until ev_stop() or until nothing is watched and no timer is
  *   pending; ev_stop() may be called from any callback.
  *
  * Errors: EPOLLERR and EPOLLHUP reach the descriptor's callback as EV_ERROR (with EV_READ and
  * EV_WRITE as the kernel reported them), whatever it asked for: a closed peer is never missed.
+ * (A pipe whose writer closed, with nothing left to read, is reported as EV_ERROR alone.)
+ * The loop is level-triggered: a callback that leaves a hung-up descriptor watched is called
+ * again on every round, even after reading it to end of file: on EV_ERROR, read what is left
+ * if you want it, then unwatch and close.
+ *
+ * Callbacks may do anything to the loop: unwatch or close any descriptor, watch new ones, add
+ * or cancel timers, stop. An event already fetched for a descriptor that an earlier callback of
+ * the same round unwatched (even if its number was reused at once, by accept() say) is dropped,
+ * and a timer cancelled by an earlier callback never runs.
+ *
  * Calls that can fail for one descriptor (ev_watch, ev_after) return -1 / NULL with errno set,
  * so a server can drop that one connection and carry on; only ev_run() failing ends a loop.
  */
@@ -51,10 +62,18 @@ int ev_watch(struct ev_loop *loop, int fd, unsigned events, ev_io_fn *fn, void *
  *  number may be reused at once by the next accept(). Cost: one epoll_ctl system call. */
 void ev_unwatch(struct ev_loop *loop, int fd);
 
-/** Call fn(loop, data) once, @p seconds (>= 0) from now. Returns the timer, valid until its
- *  callback starts or ev_cancel() is called, or NULL with errno set (ENOMEM).
+/** Call fn(loop, data) once, @p seconds (>= 0) from now, never earlier (a negative delay counts
+ *  as 0). Timers due at the same moment run in the order they were added; a timer added by a
+ *  timer callback runs on the next round at the earliest. Returns the timer, valid until its
+ *  callback starts or ev_cancel() is called, or NULL with errno set (ENOMEM; EINVAL for NaN).
  *  Cost: O(log n) in the number of pending timers (a binary heap ordered by due time). */
 struct ev_timer *ev_after(struct ev_loop *loop, double seconds, ev_timer_fn *fn, void *data);
+
+/** Call fn(loop, data) once at @p when, a time on the loop's clock (see ev_now()), or as soon
+ *  as possible if that is past. For deadlines that must not drift: `ev_at(loop, ev_now(loop) +
+ *  1.0, ...)` counts from the start of this round, not from whenever this callback got to
+ *  the call. Otherwise like ev_after(). */
+struct ev_timer *ev_at(struct ev_loop *loop, double when, ev_timer_fn *fn, void *data);
 
 /** Cancel a pending timer: its callback will not run. O(log n). */
 void ev_cancel(struct ev_loop *loop, struct ev_timer *timer);
@@ -63,7 +82,8 @@ void ev_cancel(struct ev_loop *loop, struct ev_timer *timer);
  *  with errno set if epoll_wait itself failed (EINTR is not a failure: the loop goes on). */
 int ev_run(struct ev_loop *loop);
 
-/** Make ev_run() return after the callbacks of the current round. */
+/** Make ev_run() return after the callbacks of the current round. ev_run() clears the request
+ *  when it starts, so a stopped loop can be run again. */
 void ev_stop(struct ev_loop *loop);
 
 /** The loop's clock: monotonic seconds, read once per round of ev_run (as kit_now() reads it). */
