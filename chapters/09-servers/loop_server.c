@@ -31,6 +31,7 @@
 #include "../08-event-loop/lib/event_loop.h"
 #include "lib/connection.h"
 #include "lib/net.h"
+#include "lib/server_setup.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -38,7 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
+#include <sys/signalfd.h> /* struct signalfd_siginfo */
 #include <unistd.h>
 
 static const char usage[] =
@@ -51,22 +52,6 @@ static const char usage[] =
     "  -d, --duration=S      stop after S seconds (default: 2 without --port, else never)\n"
     "  -q, --quiet           do not log bad requests and timed-out connections\n"
     "  -h, --help            show this help and exit\n";
-
-/* Write the port number to @p path, atomically: a reader sees no file or the whole number. */
-static void write_port_file(const char *path, int port)
-{
-    char temporary[4096];
-    if (snprintf(temporary, sizeof temporary, "%s.tmp%ld", path, (long)getpid()) >=
-        (int)sizeof temporary)
-        kit_die("--port-file: path too long");
-    FILE *file = fopen(temporary, "w");
-    if (file == NULL)
-        kit_die_errno("open %s", temporary);
-    if (fprintf(file, "%d\n", port) < 0 || fclose(file) != 0)
-        kit_die_errno("write %s", temporary);
-    if (rename(temporary, path) == -1)
-        kit_die_errno("rename %s to %s", temporary, path);
-}
 
 /* SIGINT or SIGTERM arrived on the signalfd: stop the loop after this round. */
 static void on_signal(struct ev_loop *loop, int fd, unsigned events, void *data)
@@ -83,26 +68,6 @@ static void on_duration_over(struct ev_loop *loop, void *data)
 {
     (void)data;
     ev_stop(loop);
-}
-
-/* SIGINT and SIGTERM become readable events on a descriptor the loop watches, so the loop
- * never runs a handler in the middle of a callback. They are reset to their default first:
- * a server started in the background by a shell inherits SIGINT ignored. */
-static int signals_to_fd(void)
-{
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    if (signal(SIGINT, SIG_DFL) == SIG_ERR || signal(SIGTERM, SIG_DFL) == SIG_ERR ||
-        signal(SIGPIPE, SIG_IGN) == SIG_ERR) /* a vanished client must not kill the server */
-        kit_die_errno("signal");
-    if (sigprocmask(SIG_BLOCK, &stop_signals, NULL) == -1)
-        kit_die_errno("sigprocmask");
-    int fd = signalfd(-1, &stop_signals, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd == -1)
-        kit_die_errno("signalfd");
-    return fd;
 }
 
 int main(int argc, char *argv[])
@@ -136,7 +101,7 @@ int main(int argc, char *argv[])
         duration = 2;
 
     raise_open_files_limit(config.program, 10100); /* 10,000 clients and some spare */
-    int stop_fd = signals_to_fd();
+    int stop_fd = stop_signals_fd();
     struct ev_loop *loop = ev_loop_create();
     if (loop == NULL)
         kit_die_errno("ev_loop_create");
@@ -170,7 +135,7 @@ int main(int argc, char *argv[])
         errno = loop_errno;
         kit_die_errno("the event loop failed (epoll_wait)");
     }
-    if (stopped_by != 0)
+    if (stopped_by != 0 && !config.quiet)
         fprintf(stderr, "loop_server: %s: stopped after serving %ld requests\n",
                 strsignal(stopped_by), served);
     if (!serve && printf("OK: served %ld requests in %g s, at most %ld at once; give --port to "
