@@ -181,10 +181,25 @@ static void serve_client(struct client *c)
     }
 }
 
+/* Close gently: shut our side, then read what the client still sends until it closes too,
+ * for at most about a second. Closing with unread bytes would send a reset, which can destroy
+ * the answer (a 414, say) before the client has read it. */
+static void linger(int fd)
+{
+    static const struct timeval linger_limit = {0, 200 * 1000};
+    char scratch[4096];
+    double start = kit_now();
+    if (shutdown(fd, SHUT_WR) == 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &linger_limit, sizeof linger_limit) == 0)
+        while (recv(fd, scratch, sizeof scratch, 0) > 0 && kit_seconds_since(start) < 1)
+            ;
+}
+
 static void *client_thread(void *arg)
 {
     struct client *c = arg;
     serve_client(c);
+    linger(c->fd);
     KIT_CHECK_EN(pthread_mutex_lock(&clients_lock));
     *(c->prev ? &c->prev->next : &clients) = c->next;
     if (c->next)
@@ -228,6 +243,7 @@ static void start_client(int fd, const struct sockaddr_in *address, long max_thr
     if (en != 0) {
         client_log(c, "no thread for this client", strerror(en));
         reject(c, 503, "too many connections");
+        linger(fd);
         close(fd);
         stats_connection_closed(&state.stats);
         free(c);
