@@ -328,7 +328,10 @@ int main(int argc, char *argv[])
         kit_die_errno("listen on 127.0.0.1:%ld", port);
     if (port_file != NULL)
         write_port_file(port_file, bound_port);
-    if (printf("listening on http://127.0.0.1:%d\n", bound_port) < 0 || fflush(stdout) == EOF)
+    if (printf("listening on http://127.0.0.1:%d\n", bound_port) < 0 ||
+        (!serve && printf("demo: serving for %g s; for a server that stays, run `thread_server "
+                          "--port 8080` and `curl localhost:8080/json`\n", duration) < 0) ||
+        fflush(stdout) == EOF)
         kit_die_errno("write to stdout");
 
     /* The main thread only accepts: poll the listening socket and the signalfd. */
@@ -366,7 +369,7 @@ int main(int argc, char *argv[])
         server_state_destroy(&state);
     }
     close(stop_fd);
-    if (!quiet)
+    if (serve && !quiet)
         fprintf(stderr, "thread_server: stopped after serving %ld requests\n", served);
     if (!serve && printf("OK: served %ld requests in %g s, at most %ld at once; give --port to "
                          "serve until Ctrl-C\n", served, duration, most) < 0)

@@ -369,7 +369,6 @@ stop_own_server() {
 }
 
 @test "thread_server under ThreadSanitizer: clean under concurrent load" {
-    built_with_tsan || [ -z "${KIT_SANITIZE:-}" ] || skip "already built with $KIT_SANITIZE"
     local dir
     dir=$(tsan_build 09-servers) || fail "the ThreadSanitizer build failed"
     run timeout -k 2 120 "$dir/c10k_client" --server=thread --connections=50 --delays=50 --delay=0.2
