@@ -1,7 +1,6 @@
 /**
  * @file c10k_client.c
- * @brief The C10K problem, measured: hold thousands of connections open, then see whether the
- *        server still answers a newcomer at once, and how it serves hundreds of slow requests.
+ * @brief The C10K problem, measured: thousands of idle connections, a newcomer, many slow requests.
  *
  * What to look for: in 1999 Dan Kegel asked how a server could handle ten thousand clients at
  * once (the "C10K problem"). A thread per client costs a stack and a kernel task each; an event
@@ -247,8 +246,8 @@ int main(int argc, char *argv[])
     double delays_s = 0;
     long answered = fire_delays(fds + connections, delays, delay, &delays_s);
     long most = server_stat(port, "max_in_flight");
-    printf("3. %ld x /delay/%g at once: %ld answered 200 in %.2f s (x%.1f one delay; one after "
-           "another would take %.0f s); the server saw %ld in flight at once\n",
+    printf("3. %ld x /delay/%g at once: %ld answered 200 in %.2f s (x%.2f the time of one; one "
+           "after another would take %.0f s); the server saw %ld in flight at once\n",
            delays, delay, answered, delays_s, delay > 0 ? delays_s / delay : 0, delays * delay,
            most);
 

@@ -1,7 +1,6 @@
 /**
  * @file http_parse.c
- * @brief The servers' request parser on its own: plain bytes in, "complete", "incomplete" or
- *        "error NNN" out, with no socket anywhere.
+ * @brief The servers' request parser alone: plain bytes in; complete, incomplete or error out.
  *
  * What to look for: a server reads whatever the network delivers, a few bytes or three
  * requests at once, so its parser must say "not yet" as readily as "done". This program feeds
