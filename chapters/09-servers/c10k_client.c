@@ -128,13 +128,12 @@ static void close_connections(int *fds, long count)
  * many came back 200; the time taken into @p seconds; whether every request was sent before
  * the first answer came back into @p all_sent_first (if not, they cannot all have been in
  * flight at once, whatever the server does). */
-static long fire_delays(int *fds, long count, double delay, double *seconds,
-                        bool *all_sent_first)
+static long fire_delays(int *fds, long count, double delay, double *seconds, bool *all_sent_first)
 {
     char request[128];
-    int len = snprintf(request, sizeof request,
-                       "GET /delay/%g HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                       delay);
+    int len =
+        snprintf(request, sizeof request,
+                 "GET /delay/%g HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", delay);
     struct pollfd *waiting = calloc((size_t)count, sizeof *waiting);
     if (waiting == NULL)
         kit_die_errno("calloc %ld pollfds", count);
@@ -183,9 +182,12 @@ static int port_of_url(const char *url)
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
-        {"connections", required_argument, NULL, 'c'}, {"delays", required_argument, NULL, 'n'},
-        {"delay", required_argument, NULL, 's'},       {"server", required_argument, NULL, 'S'},
-        {"url", required_argument, NULL, 'u'},         {"help", no_argument, NULL, 'h'},
+        {"connections", required_argument, NULL, 'c'},
+        {"delays", required_argument, NULL, 'n'},
+        {"delay", required_argument, NULL, 's'},
+        {"server", required_argument, NULL, 'S'},
+        {"url", required_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     long connections = 1000, delays = 500;
@@ -265,17 +267,19 @@ int main(int argc, char *argv[])
     close_connections(fds, connections + delays);
     free(fds);
     local_server_stop(&server);
-    const char *failed = held < connections           ? "the server did not hold every connection"
-                         : status != 200              ? "the fresh request failed"
-                         : answered < delays          ? "some /delay requests failed"
-                         : most != delays && all_sent_first ? "/stats did not see them all in flight"
-                                                      : NULL;
+    const char *failed = held < connections  ? "the server did not hold every connection"
+                         : status != 200     ? "the fresh request failed"
+                         : answered < delays ? "some /delay requests failed"
+                         : most != delays && all_sent_first
+                             ? "/stats did not see them all in flight"
+                             : NULL;
     if (failed) {
         printf("FAILED: %s\n", failed);
         return 1;
     }
     if (printf("OK: %ld connections held, a newcomer served in %.2f ms, %ld slow requests "
-               "served together in %.2f s\n", connections, fresh_ms, delays, delays_s) < 0 ||
+               "served together in %.2f s\n",
+               connections, fresh_ms, delays, delays_s) < 0 ||
         fflush(stdout) == EOF)
         kit_die_errno("write to stdout");
     return 0;

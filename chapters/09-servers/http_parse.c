@@ -48,7 +48,8 @@ struct parse_case {
 static const struct parse_case cases[] = {
     {"a plain GET", "GET /json HTTP/1.1\r\nHost: x\r\n\r\n", HTTP_COMPLETE, 0, NOT_LONG},
     {"HTTP/1.0, no headers", "GET / HTTP/1.0\r\n\r\n", HTTP_COMPLETE, 0, NOT_LONG},
-    {"bare LF line ends, an empty line first", "\r\nGET / HTTP/1.1\nHost: x\n\n", HTTP_COMPLETE, 0, NOT_LONG},
+    {"bare LF line ends, an empty line first", "\r\nGET / HTTP/1.1\nHost: x\n\n", HTTP_COMPLETE, 0,
+     NOT_LONG},
     {"two pipelined requests (the first is parsed)",
      "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", HTTP_COMPLETE, 0, NOT_LONG},
     {"a POST announcing a body", "POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
@@ -60,16 +61,19 @@ static const struct parse_case cases[] = {
     {"two spaces after the method", "GET  / HTTP/1.1\r\n\r\n", HTTP_ERROR, 400, NOT_LONG},
     {"a target that is not a path", "GET json HTTP/1.1\r\n\r\n", HTTP_ERROR, 400, NOT_LONG},
     {"a space before the colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", HTTP_ERROR, 400, NOT_LONG},
-    {"a folded header line (obsolete)", "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", HTTP_ERROR, 400, NOT_LONG},
-    {"a control character in a value", "GET / HTTP/1.1\r\nA: b\x01\r\n\r\n", HTTP_ERROR, 400, NOT_LONG},
+    {"a folded header line (obsolete)", "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", HTTP_ERROR, 400,
+     NOT_LONG},
+    {"a control character in a value", "GET / HTTP/1.1\r\nA: b\x01\r\n\r\n", HTTP_ERROR, 400,
+     NOT_LONG},
     {"a lone CR", "GET / HTTP/1.1\rX", HTTP_ERROR, 400, NOT_LONG},
     {"Content-Length and Transfer-Encoding (smuggling)",
-     "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", HTTP_ERROR,
-     400, NOT_LONG},
+     "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", HTTP_ERROR, 400,
+     NOT_LONG},
     {"a Content-Length that is not a number", "GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
      HTTP_ERROR, 400, NOT_LONG},
     {"two Host headers", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", HTTP_ERROR, 400, NOT_LONG},
-    {"TLS spoken to a plain HTTP port (no line end yet)", "\x16\x03\x01\x02", HTTP_ERROR, 400, NOT_LONG},
+    {"TLS spoken to a plain HTTP port (no line end yet)", "\x16\x03\x01\x02", HTTP_ERROR, 400,
+     NOT_LONG},
     {"a request line of 9000 bytes", NULL, HTTP_ERROR, 414, LONG_LINE},
     {"70 header lines", NULL, HTTP_ERROR, 431, MANY_HEADERS},
     {"a head of 9000 bytes in one header", NULL, HTTP_ERROR, 431, LONG_HEADER},
@@ -98,8 +102,9 @@ static size_t long_case(enum long_kind kind, char *buf, size_t size)
 
 static const char *result_name(enum http_parse_result result)
 {
-    return result == HTTP_COMPLETE ? "COMPLETE" : result == HTTP_INCOMPLETE ? "INCOMPLETE"
-                                                                              : "ERROR";
+    return result == HTTP_COMPLETE     ? "COMPLETE"
+           : result == HTTP_INCOMPLETE ? "INCOMPLETE"
+                                       : "ERROR";
 }
 
 /* Print what the parser made of @p len bytes, the way a server would use it. */
@@ -115,13 +120,11 @@ static enum http_parse_result describe(const char *bytes, size_t len)
         printf("COMPLETE: %.*s %.*s HTTP/1.%d, %zu header%s, %s%s; head %zu of %zu bytes\n",
                (int)request.method.len, request.method.start, (int)request.target.len,
                request.target.start, request.version_minor, request.header_count,
-               request.header_count == 1 ? "" : "s",
-               request.keep_alive ? "keep-alive" : "close",
+               request.header_count == 1 ? "" : "s", request.keep_alive ? "keep-alive" : "close",
                request.has_body ? ", announces a body" : "", request.head_len, len);
     for (size_t i = 0; result == HTTP_COMPLETE && i < request.header_count; i++)
-        printf("  %.*s: %.*s\n", (int)request.headers[i].name.len,
-               request.headers[i].name.start, (int)request.headers[i].value.len,
-               request.headers[i].value.start);
+        printf("  %.*s: %.*s\n", (int)request.headers[i].name.len, request.headers[i].name.start,
+               (int)request.headers[i].value.len, request.headers[i].value.start);
     return result;
 }
 

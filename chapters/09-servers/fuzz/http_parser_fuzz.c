@@ -28,12 +28,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(condition)                                                                         \
-    do {                                                                                         \
-        if (!(condition)) {                                                                      \
-            fprintf(stderr, "check failed: %s [%s:%d]\n", #condition, __FILE__, __LINE__);       \
-            abort();                                                                             \
-        }                                                                                        \
+#define CHECK(condition)                                                                           \
+    do {                                                                                           \
+        if (!(condition)) {                                                                        \
+            fprintf(stderr, "check failed: %s [%s:%d]\n", #condition, __FILE__, __LINE__);         \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static bool inside(struct http_text text, const char *start, size_t len)
@@ -43,8 +43,7 @@ static bool inside(struct http_text text, const char *start, size_t len)
 
 static void check_complete(const char *bytes, size_t size, const struct http_request *request)
 {
-    CHECK(request->head_len > 0 && request->head_len <= size &&
-          request->head_len <= HTTP_MAX_HEAD);
+    CHECK(request->head_len > 0 && request->head_len <= size && request->head_len <= HTTP_MAX_HEAD);
     CHECK(inside(request->method, bytes, request->head_len) && request->method.len > 0);
     CHECK(inside(request->target, bytes, request->head_len) && request->target.len > 0);
     CHECK(request->target.start[0] == '/' || http_text_is(request->target, "*"));
@@ -71,7 +70,8 @@ static void check_response(struct server_state *state, const struct http_request
         return; /* out of memory: not a finding */
     }
     char head[HTTP_RESPONSE_HEAD_MAX];
-    size_t head_len = http_render_head(&response, request->keep_alive, request->version_minor, head);
+    size_t head_len =
+        http_render_head(&response, request->keep_alive, request->version_minor, head);
     CHECK(head_len > 0 && head_len < HTTP_RESPONSE_HEAD_MAX && memcmp(head, "HTTP/1.", 7) == 0);
     if (response.content_type && strcmp(response.content_type, "application/json") == 0 &&
         response.body_len < 100000) {
