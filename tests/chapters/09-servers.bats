@@ -259,7 +259,7 @@ stop_own_server() {
 @test "clients that vanish mid-request, mid-delay or mid-response hurt nobody (no SIGPIPE)" {
     server_stats_reset
     local i
-    for i in $(seq 10); do
+    for i in $(seq 5); do
         raw 'GET /json HTTP/1.1\r\nHo' 0.05 >/dev/null || true          # mid-request
         curl -sS -m 0.1 "$KIT_SERVER_URL/delay/5" >/dev/null 2>&1 || true # mid-delay
         curl -sS "$KIT_SERVER_URL/bytes/10000000" 2>/dev/null | head -c 10 >/dev/null # mid-response
@@ -301,6 +301,20 @@ stop_own_server() {
     port=$(grep -oE 'started loop_server at http://127.0.0.1:[0-9]+' <<<"$output" | grep -oE '[0-9]+$')
     ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || fail "port $port still listening"
     refute_output --partial 'local server:'
+}
+
+@test "local_server: a client killed with SIGKILL takes its server with it" {
+    local out="$BATS_TEST_TMPDIR/c10k.out"
+    setsid "$(prog_path c10k_client)" --connections=10 --delays=10 --delay=5 >"$out" 2>&1 </dev/null 3>&- &
+    local client=$!
+    wait_for 10 grep -q '^2\. ' "$out" || fail "c10k_client did not get going: $(cat "$out")"
+    local port
+    port=$(grep -oE 'at http://127.0.0.1:[0-9]+' "$out" | grep -oE '[0-9]+$')
+    kill -KILL "$client"
+    wait "$client" || true
+    # PR_SET_PDEATHSIG: the server gets SIGTERM when its client dies, and stops listening.
+    port_closed() { ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+    wait_for 5 port_closed || fail "the server on port $port outlived its client"
 }
 
 @test "out of descriptors: accept pauses (no spinning), says so, and recovers" {

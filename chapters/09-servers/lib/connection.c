@@ -272,7 +272,9 @@ static bool serve_input(struct conn *c)
     return true;
 }
 
-/* Bytes while the answer is not due (WAITING, STALLED) or after it (LINGERING). */
+/* Bytes while the answer is not due (WAITING, STALLED) or after it (LINGERING). End of file
+ * while waiting is taken as "the client left": HTTP clients do not half-close a connection
+ * on which they still expect an answer. */
 static void read_meanwhile(struct conn *c)
 {
     char scratch[4096];
