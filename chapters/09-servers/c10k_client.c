@@ -213,7 +213,7 @@ int main(int argc, char *argv[])
     kit_no_operands(argc, argv, optind);
     int port = url ? port_of_url(url) : 0;
 
-    setvbuf(stdout, NULL, _IOLBF, 0); /* each step shows as it ends, also when piped */
+    setvbuf(stdout, NULL, _IOLBF, 0);        /* each step shows as it ends, also when piped */
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) /* a server that drops us must not kill us */
         kit_die_errno("signal");
     raise_open_files_limit("c10k_client", connections + delays + 64);

@@ -25,7 +25,7 @@
  *
  * Usage: loop_server [--port=N] [--port-file=PATH] [--timeout=S] [--duration=S] [--quiet]
  */
-#define _GNU_SOURCE /* accept4, signalfd */
+#define _GNU_SOURCE /* signalfd_siginfo */
 #include "kit.h"
 
 #include "../08-event-loop/lib/event_loop.h"

@@ -22,7 +22,7 @@
  * Usage: thread_server [--port=N] [--port-file=PATH] [--timeout=S] [--duration=S]
  *                      [--max-threads=N] [--quiet]
  */
-#define _GNU_SOURCE /* accept4, signalfd */
+#define _GNU_SOURCE /* accept4 */
 #include "kit.h"
 
 #include "lib/endpoints.h"
@@ -40,7 +40,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -103,28 +102,15 @@ static void stall(int fd)
         ;
 }
 
-/* Send the head and body of @p response together, with one sendmsg() while it all fits: two
- * separate small writes would meet Nagle's algorithm and the client's delayed ACK, and each
- * response would wait some 40 ms for nothing. */
+/* Send the head and body of @p response, blocking until all is sent (or SO_SNDTIMEO). */
 static int send_response(int fd, const struct http_response *response, bool keep_alive,
                          int version_minor)
 {
     char head[HTTP_RESPONSE_HEAD_MAX];
     size_t head_len = http_render_head(response, keep_alive, version_minor, head);
-    size_t body_len = http_body_to_send(response), sent = 0;
-    while (sent < head_len + body_len) {
-        struct iovec parts[2];
-        int count = 0;
-        if (sent < head_len)
-            parts[count++] = (struct iovec){head + sent, head_len - sent};
-        size_t body_sent = sent > head_len ? sent - head_len : 0;
-        if (body_len > body_sent)
-            parts[count++] =
-                (struct iovec){(char *)response->body + body_sent, body_len - body_sent};
-        struct msghdr message = {.msg_iov = parts, .msg_iovlen = (size_t)count};
-        ssize_t n = sendmsg(fd, &message, MSG_NOSIGNAL);
-        if (n == -1 && errno == EINTR)
-            continue;
+    size_t total = head_len + http_body_to_send(response);
+    for (size_t sent = 0; sent < total;) {
+        ssize_t n = http_send_from(fd, head, head_len, response, sent);
         if (n == -1)
             return -1; /* EAGAIN here is SO_SNDTIMEO: the client stopped reading */
         sent += (size_t)n;

@@ -3,4 +3,4 @@ uses_lessons := chapters/08-event-loop
 uses_packages := libcjson
 uses_debian := libcjson-dev
 uses_test := curl jq
-uses_bench := nginx-light wrk
+uses_bench := nginx-light wrk curl

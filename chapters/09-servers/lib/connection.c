@@ -7,7 +7,7 @@
  * conn_close(), the only place that frees a connection, so the counters in /stats are updated
  * in exactly one place too.
  */
-#define _GNU_SOURCE /* accept4, MSG_NOSIGNAL */
+#define _GNU_SOURCE /* accept4 */
 #include "connection.h"
 
 #include "endpoints.h"
@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 enum {
@@ -168,20 +167,9 @@ static bool response_done(struct conn *c)
 /* Send what is left of head + body. Returns false if the connection was closed. */
 static bool conn_write(struct conn *c)
 {
-    size_t body_len = http_body_to_send(&c->response);
-    while (c->sent < c->head_len + body_len) {
-        struct iovec parts[2];
-        int count = 0;
-        if (c->sent < c->head_len)
-            parts[count++] = (struct iovec){c->head + c->sent, c->head_len - c->sent};
-        size_t body_sent = c->sent > c->head_len ? c->sent - c->head_len : 0;
-        if (body_len > body_sent)
-            parts[count++] =
-                (struct iovec){(char *)c->response.body + body_sent, body_len - body_sent};
-        struct msghdr message = {.msg_iov = parts, .msg_iovlen = (size_t)count};
-        ssize_t sent = sendmsg(c->fd, &message, MSG_NOSIGNAL);
-        if (sent == -1 && errno == EINTR)
-            continue;
+    size_t total = c->head_len + http_body_to_send(&c->response);
+    while (c->sent < total) {
+        ssize_t sent = http_send_from(c->fd, c->head, c->head_len, &c->response, c->sent);
         if (sent == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return conn_watch(c, EV_WRITE); /* the rest when the socket has room */
         if (sent == -1) {

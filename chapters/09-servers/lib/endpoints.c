@@ -6,7 +6,7 @@
  * into a format string. Every endpoint that takes a number checks it strictly (digits only,
  * within a range) and answers 400 otherwise.
  */
-#define _GNU_SOURCE /* getrandom */
+#define _GNU_SOURCE /* getrandom, MSG_NOSIGNAL */
 #include "endpoints.h"
 
 #include <cjson/cJSON.h>
@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 
 /* /flaky's memory of one id. */
@@ -612,6 +614,25 @@ size_t http_render_head(const struct http_response *response, bool keep_alive, i
     len += snprintf(buf + len, HTTP_RESPONSE_HEAD_MAX - (size_t)len, "Connection: %s\r\n\r\n",
                     keep_alive ? "keep-alive" : "close");
     return (size_t)len;
+}
+
+ssize_t http_send_from(int fd, const char *head, size_t head_len,
+                       const struct http_response *response, size_t sent)
+{
+    size_t body_len = http_body_to_send(response);
+    struct iovec parts[2];
+    int count = 0;
+    if (sent < head_len)
+        parts[count++] = (struct iovec){(char *)head + sent, head_len - sent};
+    size_t body_sent = sent > head_len ? sent - head_len : 0;
+    if (body_len > body_sent)
+        parts[count++] = (struct iovec){(char *)response->body + body_sent, body_len - body_sent};
+    struct msghdr message = {.msg_iov = parts, .msg_iovlen = (size_t)count};
+    ssize_t n;
+    do
+        n = sendmsg(fd, &message, MSG_NOSIGNAL);
+    while (n == -1 && errno == EINTR);
+    return n;
 }
 
 void http_response_free(struct http_response *response)

@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /** The most distinct ids /flaky remembers; past that, the oldest id is forgotten. */
 #define FLAKY_MAX_IDS 4096
@@ -77,6 +78,13 @@ size_t http_render_head(const struct http_response *response, bool keep_alive, i
 
 /** The number of body bytes that go on the wire after the head (0 for HEAD, 204, 304). */
 size_t http_body_to_send(const struct http_response *response);
+
+/** Send what is left of a response, head (@p head_len bytes) then body, from byte @p sent on,
+ *  with one sendmsg() (MSG_NOSIGNAL: a vanished client is EPIPE, not SIGPIPE). Head and body
+ *  go out together: two small writes would meet Nagle's algorithm and the client's delayed
+ *  ACK, and wait some 40 ms. Returns the bytes sent (maybe fewer than asked), or -1 (errno). */
+ssize_t http_send_from(int fd, const char *head, size_t head_len,
+                       const struct http_response *response, size_t sent);
 
 /** Free an owned body; the response may be reused afterwards. */
 void http_response_free(struct http_response *response);
