@@ -11,7 +11,7 @@ FUZZ_CFLAGS := -std=c11 -g -O1 -fno-omit-frame-pointer -D_POSIX_C_SOURCE=200809L
     -Wall -Wextra $(if $(filter 1 yes,$(WERROR)),-Werror) \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-HELP_LINES += "  make fuzz             fuzz chapter 09's request parser with libFuzzer for FUZZ_SECONDS (30)"
+HELP_LINES += "  make fuzz             fuzz the HTTP request parser of chapter 09 with libFuzzer (FUZZ_SECONDS=30)"
 
 .PHONY: fuzz deps-fuzz
 fuzz: $(FUZZ_TARGET)
@@ -27,3 +27,6 @@ $(FUZZ_TARGET): $(FUZZ_SOURCES) $(wildcard chapters/09-servers/lib/*.h) | deps-f
 
 deps-fuzz: deps-unit-chapters-09-servers
 	@mk/need-packages fuzz clang libclang-rt-dev
+
+# `make deps` installs what fuzzing needs too.
+deps: deps-fuzz
