@@ -80,6 +80,17 @@ static int http_get(int port, const char *path, char *buf, size_t size)
     return status;
 }
 
+/* Zero the server's counters, or exit saying why not. */
+static void reset_stats(int port)
+{
+    char response[1024];
+    int status = http_get(port, "/stats/reset", response, sizeof response);
+    if (status == -1)
+        kit_die_errno("GET /stats/reset from 127.0.0.1:%d", port);
+    if (status != 200)
+        kit_die("GET /stats/reset from 127.0.0.1:%d: HTTP %d", port, status);
+}
+
 /* One figure from /stats ("connections", "max_in_flight"), or -1. */
 static long server_stat(int port, const char *name)
 {
@@ -219,28 +230,39 @@ int main(int argc, char *argv[])
     raise_open_files_limit("c10k_client", connections + delays + 64);
     struct local_server server = {0};
     if (url == NULL) {
-        if (local_server_start_program(&server, server_program, NULL) == -1)
+        char max_threads[64]; /* thread_server: room for every connection this run makes */
+        snprintf(max_threads, sizeof max_threads, "--max-threads=%ld", connections + delays + 16);
+        const char *const thread_args[] = {max_threads, NULL};
+        if (local_server_start_program(&server, server_program,
+                                       strcmp(server_program, "thread_server") == 0 ? thread_args
+                                                                                    : NULL) == -1)
             return 1;
         port = server.port;
         printf("started %s at %s\n", server_program, server.url);
     }
     int *fds = calloc((size_t)(connections + delays + 1), sizeof *fds);
     char response[1024], figures[128] = "";
-    if (fds == NULL || http_get(port, "/stats/reset", response, sizeof response) != 200)
-        kit_die_errno("GET /stats/reset from 127.0.0.1:%d", port);
+    if (fds == NULL)
+        kit_die_errno("calloc %ld descriptors", connections + delays);
+    reset_stats(port);
 
     /* 1. Hold the idle connections, and wait (bounded) until the server has accepted them all. */
     double start = kit_now();
     open_connections(port, fds, connections);
     double opened_s = kit_seconds_since(start);
-    long held = -1;
-    while ((held = server_stat(port, "connections") - 1) != connections &&
+    long open_now; /* /stats counts its own connection too */
+    while ((open_now = server_stat(port, "connections")) != connections + 1 && open_now >= 0 &&
            kit_seconds_since(start) < IO_TIMEOUT_S)
         kit_sleep(0.01);
+    long held = open_now - 1;
     if (server.pid > 0)
         describe_process(server.pid, figures, sizeof figures);
-    printf("1. opened %ld idle connections in %.2f s; the server holds %ld%s%s\n", connections,
-           opened_s, held, figures[0] ? ": " : "", figures);
+    if (open_now < 0)
+        printf("1. opened %ld idle connections in %.2f s; the server refused GET /stats%s%s\n",
+               connections, opened_s, figures[0] ? ": " : "", figures);
+    else
+        printf("1. opened %ld idle connections in %.2f s; the server holds %ld%s%s\n", connections,
+               opened_s, held, figures[0] ? ": " : "", figures);
 
     /* 2. A newcomer, while they are all open. */
     start = kit_now();
@@ -249,8 +271,7 @@ int main(int argc, char *argv[])
     printf("2. a new client got GET /json -> %d in %.2f ms\n", status, fresh_ms);
 
     /* 3. Slow requests, all at once, on connections of their own. */
-    if (http_get(port, "/stats/reset", response, sizeof response) != 200)
-        kit_die_errno("GET /stats/reset");
+    reset_stats(port);
     open_connections(port, fds + connections, delays);
     double delays_s = 0;
     bool all_sent_first = true;
