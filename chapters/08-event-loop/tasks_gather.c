@@ -56,7 +56,7 @@ static void say(const char *who, const char *word)
 /* ---- part 1: async def count(): print("One"); await asyncio.sleep(S); print("Two") ---------- */
 struct sleeper {
     struct task task; /* first: the frame is a task */
-    char name[16];
+    char name[24];
     double seconds;
 };
 
@@ -201,8 +201,10 @@ int main(int argc, char *argv[])
         snprintf(program.sleepers[i].name, sizeof program.sleepers[i].name, "count %d", i + 1);
         program.sleepers[i].seconds = program.sleep_seconds;
     }
-    /* World is due after two pauses of print_numbers: at that moment say_hello's timer was
-     * added first, so World always comes before the 3s, however late the timers fire. */
+    /* World is due after two pauses of print_numbers. Sleeps count from the loop's clock
+     * (lib/tasks.h), so the three start in one round, the 2s come a pause later, and World
+     * and the 3s fall due together, World first (its timer was set first): the order is
+     * fixed, however late the timers fire. */
     program.hello = (struct speaker){.name = "say_hello", .pause = program.sleep_seconds / 2};
     program.numbers[0] = (struct speaker){.name = "numbers A", .pause = program.sleep_seconds / 4};
     program.numbers[1] = (struct speaker){.name = "numbers B", .pause = program.sleep_seconds / 4};

@@ -19,8 +19,8 @@
  *   is not the entry's current one is dropped: it was meant for an owner that is gone.
  * - A cancelled timer. Timers are taken from the heap one at a time, so a timer cancelled by
  *   an earlier callback is simply no longer there. A timer added by a callback during step 4
- *   waits for the next round even when it is already due: a timer that re-arms itself with a
- *   delay of 0 cannot starve the descriptors.
+ *   waits for the next round even when it is already due (ev_at() a time already past): a
+ *   timer that re-arms itself with a delay of 0 cannot starve the descriptors.
  *
  * Level-triggered: a descriptor that stays ready is reported again every round, so a callback
  * may read only part of what is there; it must unwatch a descriptor that hung up (EV_ERROR),
@@ -228,9 +228,9 @@ static void heap_remove(struct ev_loop *loop, size_t index)
     sift_down(loop, last->heap_index);
 }
 
-struct ev_timer *ev_after(struct ev_loop *loop, double seconds, ev_timer_fn *fn, void *data)
+struct ev_timer *ev_at(struct ev_loop *loop, double when, ev_timer_fn *fn, void *data)
 {
-    if (isnan(seconds) || fn == NULL) {
+    if (isnan(when) || fn == NULL) {
         errno = EINVAL;
         return NULL;
     }
@@ -245,15 +245,20 @@ struct ev_timer *ev_after(struct ev_loop *loop, double seconds, ev_timer_fn *fn,
     struct ev_timer *timer = malloc(sizeof *timer);
     if (timer == NULL)
         return NULL;
-    /* From the clock now, not from ev_now(): a callback that ran long must not make its new
-     * timer due in the past. A negative delay is taken as "as soon as possible". */
-    timer->due = kit_now() + (seconds > 0 ? seconds : 0);
+    timer->due = when;
     timer->order = loop->timers_created++;
     timer->fn = fn;
     timer->data = data;
     loop->heap[loop->timer_count++] = timer;
     sift_up(loop, loop->timer_count - 1);
     return timer;
+}
+
+struct ev_timer *ev_after(struct ev_loop *loop, double seconds, ev_timer_fn *fn, void *data)
+{
+    /* From the clock now, not from ev_now(): a callback that ran long must not make its new
+     * timer fire early. A negative delay is taken as "as soon as possible" (NaN stays NaN). */
+    return ev_at(loop, kit_now() + (seconds < 0 ? 0 : seconds), fn, data);
 }
 
 void ev_cancel(struct ev_loop *loop, struct ev_timer *timer)

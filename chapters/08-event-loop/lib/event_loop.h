@@ -11,7 +11,8 @@
  * - ev_watch(fd, EV_READ | EV_WRITE, fn, data): call fn whenever fd is ready for what was asked
  *   (level-triggered: again and again while it stays ready). Called again on the same fd, it
  *   changes the events and the callback. ev_unwatch(fd) before close(fd).
- * - ev_after(seconds, fn, data): call fn once, about @p seconds from now. ev_cancel() before.
+ * - ev_after(seconds, fn, data): call fn once, about @p seconds from now (ev_at(): at a given
+ *   time on the loop's clock). ev_cancel() before it runs, if it should not.
  * - ev_run() waits and dispatches until ev_stop() or until nothing is watched and no timer is
  *   pending; ev_stop() may be called from any callback.
  *
@@ -19,12 +20,14 @@
  * EV_WRITE as the kernel reported them), whatever it asked for: a closed peer is never missed.
  * (A pipe whose writer closed, with nothing left to read, is reported as EV_ERROR alone.)
  * The loop is level-triggered: a callback that leaves a hung-up descriptor watched is called
- * again on every round, so on EV_ERROR unwatch it (or read it to end of file first).
+ * again on every round, even after reading it to end of file: on EV_ERROR, read what is left
+ * if you want it, then unwatch and close.
  *
  * Callbacks may do anything to the loop: unwatch or close any descriptor, watch new ones, add
  * or cancel timers, stop. An event already fetched for a descriptor that an earlier callback of
  * the same round unwatched (even if its number was reused at once, by accept() say) is dropped,
  * and a timer cancelled by an earlier callback never runs.
+ *
  * Calls that can fail for one descriptor (ev_watch, ev_after) return -1 / NULL with errno set,
  * so a server can drop that one connection and carry on; only ev_run() failing ends a loop.
  */
@@ -65,6 +68,12 @@ void ev_unwatch(struct ev_loop *loop, int fd);
  *  callback starts or ev_cancel() is called, or NULL with errno set (ENOMEM; EINVAL for NaN).
  *  Cost: O(log n) in the number of pending timers (a binary heap ordered by due time). */
 struct ev_timer *ev_after(struct ev_loop *loop, double seconds, ev_timer_fn *fn, void *data);
+
+/** Call fn(loop, data) once at @p when, a time on the loop's clock (see ev_now()), or as soon
+ *  as possible if that is past. For deadlines that must not drift: `ev_at(loop, ev_now(loop) +
+ *  1.0, ...)` counts from the start of this round, not from whenever this callback got to
+ *  the call. Otherwise like ev_after(). */
+struct ev_timer *ev_at(struct ev_loop *loop, double when, ev_timer_fn *fn, void *data);
 
 /** Cancel a pending timer: its callback will not run. O(log n). */
 void ev_cancel(struct ev_loop *loop, struct ev_timer *timer);

@@ -4,7 +4,7 @@
  *
  * There is no scheduler beyond the loop itself. "Resume the task" is always the same thing:
  * call its step function. Each kind of wait just arranges for a loop callback to do that:
- * - sleep: a timer whose callback steps the task;
+ * - sleep: a timer whose callback steps the task (a timer of 0 seconds: "on the next round");
  * - a descriptor: a watch whose callback unwatches and steps the task;
  * - an event, or the end of gathered children: a timer of 0 seconds, which runs on the next
  *   round of the loop (asyncio's call_soon), so that a task finishing never runs its awaiter
@@ -55,8 +55,10 @@ void task_start(struct ev_loop *loop, struct task *task, task_step_fn *step_fn)
 enum task_status task_sleep(struct task *task, double seconds, int resume_at)
 {
     task->resume_at = resume_at;
-    if (ev_after(task->loop, seconds, step_after_timer, task) == NULL)
-        kit_die_errno("ev_after %.3f s for a task", seconds);
+    /* Counted from the loop's clock (see tasks.h): tasks of one round that sleep alike wake
+     * alike, in the order they went to sleep. */
+    if (ev_at(task->loop, ev_now(task->loop) + seconds, step_after_timer, task) == NULL)
+        kit_die_errno("ev_at %.3f s for a task", seconds);
     return TASK_WAITING;
 }
 

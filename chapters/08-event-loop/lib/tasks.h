@@ -86,7 +86,11 @@ int task_run(struct task *main_task, task_step_fn *step);
  *  (the memory of @p task) is the caller's and must live until the task is done. */
 void task_start(struct ev_loop *loop, struct task *task, task_step_fn *step);
 
-/** `await asyncio.sleep(seconds)`: resume at @p resume_at, @p seconds from now. Cost: one
+/** `await asyncio.sleep(seconds)`: resume at @p resume_at, @p seconds after the start of the
+ *  loop's current round (ev_now(), as libuv counts its timers; asyncio counts from the moment
+ *  of the call, which is later by however long the round has run so far). So tasks that run
+ *  in the same round and sleep the same time wake in the same round, in the order they went
+ *  to sleep, however busy the machine: their order is fixed, not a matter of luck. Cost: one
  *  timer, O(log n) in the timers pending. */
 enum task_status task_sleep(struct task *task, double seconds, int resume_at);
 
