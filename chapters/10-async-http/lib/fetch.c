@@ -1,0 +1,148 @@
+/**
+ * @file fetch.c
+ * @brief Chapter 10's shared plumbing: the URL list, curl's options and checks, lines, summary.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include "fetch.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+void fetch_plan_build(struct fetch_plan *plan, int argc, char *argv[], int first_operand,
+                      long repeat, const char *default_path)
+{
+    *plan = (struct fetch_plan){0};
+    size_t given = (size_t)(argc - first_operand);
+    if (given == 0) {
+        if (local_server_start(&plan->server) != 0)
+            kit_die("could not start the local server (give URLs to fetch instead)");
+        plan->own_server = true;
+        if (asprintf(&plan->default_url, "%s%s", plan->server.url, default_path) < 0)
+            kit_die_errno("asprintf");
+    }
+    plan->count = (given == 0 ? 1 : given) * (size_t)repeat;
+    plan->urls = calloc(plan->count, sizeof plan->urls[0]);
+    if (plan->urls == NULL)
+        kit_die_errno("calloc %zu URLs", plan->count);
+    for (size_t i = 0; i < plan->count; i++)
+        plan->urls[i] = given == 0 ? plan->default_url : argv[first_operand + i % given];
+}
+
+void fetch_plan_free(struct fetch_plan *plan)
+{
+    if (plan->own_server)
+        local_server_stop(&plan->server);
+    free(plan->default_url);
+    free(plan->urls);
+    *plan = (struct fetch_plan){0};
+}
+
+/* CURLOPT_WRITEFUNCTION: count the body's bytes and drop them (a scraper would parse them). */
+static size_t count_body_bytes(char *data, size_t size, size_t count, void *userdata)
+{
+    (void)data;
+    struct fetch_result *result = userdata;
+    result->bytes += (curl_off_t)(size * count);
+    return size * count; /* anything else would tell curl to abort the transfer */
+}
+
+void fetch_prepare(CURL *easy, struct fetch_result *result, double timeout)
+{
+    result->code = CURLE_OK;
+    result->status = 0;
+    result->bytes = 0;
+    result->seconds = 0;
+    result->error[0] = '\0';
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_URL, result->url));
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, count_body_bytes));
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_WRITEDATA, result));
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, result->error));
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_PRIVATE, result));
+    /* The whole transfer, name lookup to last byte: a server that never answers (/stall)
+     * ends as CURLE_OPERATION_TIMEDOUT instead of hanging the program. */
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000)));
+    /* No SIGALRM for name lookup timeouts: signals and threads do not mix (fetch_threads). */
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L));
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_USERAGENT, "concurrency-in-c/10"));
+}
+
+CURL *fetch_easy_new(struct fetch_result *result, double timeout)
+{
+    CURL *easy = curl_easy_init();
+    if (easy == NULL)
+        kit_die("curl_easy_init failed (out of memory?)");
+    fetch_prepare(easy, result, timeout);
+    return easy;
+}
+
+void fetch_record(CURL *easy, struct fetch_result *result, CURLcode code)
+{
+    result->code = code;
+    FETCH_CHECK_EASY(curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &result->status));
+    FETCH_CHECK_EASY(curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &result->seconds));
+}
+
+bool fetch_succeeded(const struct fetch_result *result)
+{
+    return result->code == CURLE_OK && result->status < 400;
+}
+
+void fetch_print(const struct fetch_result *result, bool quiet)
+{
+    if (quiet && fetch_succeeded(result))
+        return;
+    char attempts[32] = "";
+    if (result->attempts > 1)
+        snprintf(attempts, sizeof attempts, "  (%d attempts)", result->attempts);
+    if (result->code != CURLE_OK) /* no HTTP answer at all: curl says why */
+        printf("error  ---  %8jd bytes  %6.3f s  %s: transport error: %s%s%s%s%s\n",
+               (intmax_t)result->bytes, result->seconds, result->url,
+               curl_easy_strerror(result->code), result->error[0] ? " (" : "", result->error,
+               result->error[0] ? ")" : "", attempts);
+    else if (result->status >= 400) /* an answer, and the answer is "failed" */
+        printf("http   %3ld  %8jd bytes  %6.3f s  %s: HTTP error status %ld%s\n", result->status,
+               (intmax_t)result->bytes, result->seconds, result->url, result->status, attempts);
+    else
+        printf("ok     %3ld  %8jd bytes  %6.3f s  %s%s\n", result->status,
+               (intmax_t)result->bytes, result->seconds, result->url, attempts);
+}
+
+double fetch_cpu_seconds(void)
+{
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0)
+        kit_die_errno("getrusage");
+    return (double)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           (double)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+int fetch_report(const struct fetch_result *results, size_t count, double wall_start,
+                 double cpu_start)
+{
+    double wall = kit_seconds_since(wall_start), cpu = fetch_cpu_seconds() - cpu_start;
+    size_t transport_errors = 0, http_errors = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (results[i].code != CURLE_OK)
+            transport_errors++;
+        else if (results[i].status >= 400)
+            http_errors++;
+    }
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0)
+        kit_die_errno("getrusage");
+    size_t failed = transport_errors + http_errors;
+    printf("summary: %zu transfers, %zu ok, %zu HTTP error statuses, %zu transport errors; "
+           "wall %.3f s, cpu %.3f s, peak memory %.1f MiB\n",
+           count, count - failed, http_errors, transport_errors, wall, cpu,
+           (double)usage.ru_maxrss / 1024);
+    if (failed == 0)
+        printf("OK: all %zu transfers succeeded\n", count);
+    else
+        printf("FAILED: %zu of %zu transfers failed\n", failed, count);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        kit_die_errno("write to stdout");
+    return failed == 0 ? 0 : 1;
+}
