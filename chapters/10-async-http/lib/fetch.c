@@ -20,22 +20,39 @@ void fetch_plan_build(struct fetch_plan *plan, int argc, char *argv[], int first
         if (local_server_start(&plan->server) != 0)
             kit_die("could not start the local server (give URLs to fetch instead)");
         plan->own_server = true;
-        if (asprintf(&plan->default_url, "%s%s", plan->server.url, default_path) < 0)
-            kit_die_errno("asprintf");
+        for (long i = 0; i < repeat; i++)
+            fetch_plan_add_local(plan, default_path);
+        return;
     }
-    plan->count = (given == 0 ? 1 : given) * (size_t)repeat;
+    plan->count = given * (size_t)repeat;
     plan->urls = calloc(plan->count, sizeof plan->urls[0]);
     if (plan->urls == NULL)
         kit_die_errno("calloc %zu URLs", plan->count);
     for (size_t i = 0; i < plan->count; i++)
-        plan->urls[i] = given == 0 ? plan->default_url : argv[first_operand + i % given];
+        plan->urls[i] = argv[first_operand + i % given];
+}
+
+void fetch_plan_add_local(struct fetch_plan *plan, const char *path)
+{
+    char *url;
+    if (asprintf(&url, "%s%s", plan->server.url, path) < 0)
+        kit_die_errno("asprintf");
+    const char **urls = realloc(plan->urls, (plan->count + 1) * sizeof urls[0]);
+    char **local_urls = realloc(plan->local_urls, (plan->local_count + 1) * sizeof url);
+    if (urls == NULL || local_urls == NULL)
+        kit_die_errno("realloc %zu URLs", plan->count + 1);
+    plan->urls = urls;
+    plan->local_urls = local_urls;
+    plan->urls[plan->count++] = plan->local_urls[plan->local_count++] = url;
 }
 
 void fetch_plan_free(struct fetch_plan *plan)
 {
     if (plan->own_server)
         local_server_stop(&plan->server);
-    free(plan->default_url);
+    for (size_t i = 0; i < plan->local_count; i++)
+        free(plan->local_urls[i]);
+    free(plan->local_urls);
     free(plan->urls);
     *plan = (struct fetch_plan){0};
 }

@@ -55,7 +55,8 @@ struct fetch_result {
 struct fetch_plan {
     const char **urls;
     size_t count;
-    char *default_url; /**< the local server's URL, owned; NULL when URLs were given */
+    char **local_urls; /**< the local server's URLs in urls, owned (none when URLs were given) */
+    size_t local_count;
     bool own_server;
     struct local_server server;
 };
@@ -65,6 +66,9 @@ struct fetch_plan {
  *  Exits 1 if the server cannot start. */
 void fetch_plan_build(struct fetch_plan *plan, int argc, char *argv[], int first_operand,
                       long repeat, const char *default_path);
+
+/** Add the local server's @p path (a server the plan started) to the plan's URLs, once. */
+void fetch_plan_add_local(struct fetch_plan *plan, const char *path);
 
 /** Stop the local server (if the plan started it) and free the plan. */
 void fetch_plan_free(struct fetch_plan *plan);
