@@ -4,4 +4,5 @@
 uses_lessons := chapters/09-servers chapters/08-event-loop
 uses_packages := libcurl
 uses_debian := libcurl4-openssl-dev
-uses_bench := python3 python3-aiohttp
+uses_bench := python3 python3-aiohttp curl
+uses_test := curl python3
