@@ -5,4 +5,4 @@ uses_lessons := chapters/09-servers chapters/08-event-loop
 uses_packages := libcurl
 uses_debian := libcurl4-openssl-dev
 uses_bench := python3 python3-aiohttp curl
-uses_test := curl python3
+uses_test := python3

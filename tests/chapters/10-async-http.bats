@@ -11,9 +11,11 @@ FETCHERS=(fetch_sequential fetch_threads fetch_async fetch_limited)
 
 setup_file() {
     start_local_server
+    start_truncating_server
 }
 
 teardown_file() {
+    kill "$TRUNCATING_PID" 2>/dev/null
     stop_local_server
 }
 
@@ -22,14 +24,28 @@ refused_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# server_stat NAME: a number from the local server's /stats (requests, in_flight, max_in_flight).
-server_stat() {
-    curl -sf --max-time 5 "$KIT_SERVER_URL/stats" |
-        python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"
-}
-
-reset_server_stats() {
-    curl -sf --max-time 5 -o /dev/null "$KIT_SERVER_URL/stats/reset" || fail "could not reset /stats"
+# The local server has no endpoint that hangs up in the middle of a body, so this one does:
+# every connection gets a head promising 1000 bytes, 10 of them, and a close. It runs for the
+# whole suite (stopped in teardown_file); its URL is in $TRUNCATING_URL.
+start_truncating_server() {
+    local port_file="$BATS_FILE_TMPDIR/truncating.port"
+    setpriv --pdeathsig TERM -- python3 -c '
+import socket, sys
+listener = socket.create_server(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    print(listener.getsockname()[1], file=f)
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    client, _ = listener.accept()
+    client.recv(4096)
+    client.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
+    client.close()
+' "$port_file" </dev/null >/dev/null 2>&1 3>&- &
+    TRUNCATING_PID=$!
+    local tries=0
+    until [ -s "$port_file" ] || [ $tries -ge 250 ]; do sleep 0.02; tries=$((tries + 1)); done
+    [ -s "$port_file" ] || { echo "the truncating server did not start" >&2; return 1; }
+    export TRUNCATING_PID TRUNCATING_URL="http://127.0.0.1:$(cat "$port_file")/truncated"
 }
 
 # run_in_session PROG [ARGS...]: run_prog, as the leader of a new session, then check that no
@@ -56,6 +72,42 @@ run_in_session() {
     done
 }
 
+@test "SIGTERM to a fetcher, or Ctrl-C to its group, stops and reaps the server it started" {
+    local run signal target
+    for run in fetch_sequential "fetch_threads --workers=1" "fetch_limited --max-in-flight=1"; do
+        local words=($run) # the program, then its options
+        local prog=${words[0]}
+        for signal in TERM INT; do
+            # The program leads a new session (its pid is the session and group id) with SIGINT
+            # back to its default (bash ignores it in background jobs); setsid --wait forks
+            # first if it must, and waits.
+            rm -f "$BATS_TEST_TMPDIR/pid" "$BATS_TEST_TMPDIR/out"
+            setsid --wait bash -c 'echo $$ >"$0"; exec env --default-signal=INT "$@"' \
+                "$BATS_TEST_TMPDIR/pid" "$(prog_path "$prog")" "${words[@]:1}" -n 50 \
+                >"$BATS_TEST_TMPDIR/out" 2>&1 </dev/null 3>&- &
+            local waiter=$! tries=0
+            until grep -qs '^ok ' "$BATS_TEST_TMPDIR/out" || [ $tries -ge 500 ]; do
+                sleep 0.02
+                tries=$((tries + 1))
+            done
+            grep -q '^ok ' "$BATS_TEST_TMPDIR/out" || fail "$prog printed no line: $(cat "$BATS_TEST_TMPDIR/out")"
+            local pid
+            pid=$(cat "$BATS_TEST_TMPDIR/pid")
+            target=$pid
+            [ "$signal" = INT ] && target=-$pid # Ctrl-C reaches the whole group
+            kill -"$signal" -- "$target"
+            local status=0
+            wait "$waiter" || status=$?
+            [ "$status" -ne 0 ] || fail "$prog exited 0 after SIG$signal"
+            grep -q "interrupted by SIG$signal: stopped the local server" "$BATS_TEST_TMPDIR/out" ||
+                fail "$prog did not say so: $(tail -2 "$BATS_TEST_TMPDIR/out")"
+            local left
+            left=$(ps -eo sid=,pid=,stat=,args= | awk -v sid="$pid" '$1 == sid')
+            [ -z "$left" ] || fail "left after SIG$signal to $prog: $left"
+        done
+    done
+}
+
 @test "a URL's line gives its status, its bytes and its time; the summary counts them" {
     local prog
     for prog in "${FETCHERS[@]}"; do
@@ -68,14 +120,14 @@ run_in_session() {
 }
 
 @test "fetch_sequential has one request in flight at a time" {
-    reset_server_stats
+    server_stats_reset
     run_prog fetch_sequential -n 4 "$KIT_SERVER_URL/delay/0.1"
     assert_success
     [ "$(server_stat max_in_flight)" -eq 1 ]
 }
 
 @test "fetch_threads has as many requests in flight as it has workers" {
-    reset_server_stats
+    server_stats_reset
     run_prog fetch_threads --workers=4 -n 8 "$KIT_SERVER_URL/delay/0.5"
     assert_success
     assert_line '4 worker threads'
@@ -83,7 +135,7 @@ run_in_session() {
 }
 
 @test "fetch_async has all its requests in flight at once, past select's 1024 descriptors" {
-    reset_server_stats
+    server_stats_reset
     run_prog fetch_async --quiet -n 1500 "$KIT_SERVER_URL/delay/0.5"
     assert_success
     assert_line 'OK: all 1500 transfers succeeded'
@@ -93,7 +145,7 @@ run_in_session() {
 }
 
 @test "fetch_limited never has more than K in flight, and has K (the server's count)" {
-    reset_server_stats
+    server_stats_reset
     run_prog fetch_limited --max-in-flight=3 -n 12 "$KIT_SERVER_URL/delay/0.2"
     assert_success
     assert_line 'OK: all 12 transfers succeeded'
@@ -110,16 +162,17 @@ run_in_session() {
         [ "$prog" = fetch_limited ] && retries=(--retries=0)
         run_prog "$prog" --timeout=0.5 "${retries[@]}" "http://127.0.0.1:$port/" \
             http://no-such-host.invalid/ "$KIT_SERVER_URL/stall" "$KIT_SERVER_URL/status/500" \
-            "$KIT_SERVER_URL/status/404" "$KIT_SERVER_URL/json"
+            "$KIT_SERVER_URL/status/404" "$TRUNCATING_URL" "$KIT_SERVER_URL/json"
         assert_failure 1
         assert_line --regexp "^error +--- .* http://127\.0\.0\.1:$port/: transport error: Couldn't connect to server \(.*\)\$"
         assert_line --regexp "^error +--- .* http://no-such-host\.invalid/: transport error: Couldn't resolve host name \(.*\)\$"
-        assert_line --regexp "^error +--- .* 0\.[5-9][0-9]* s +$KIT_SERVER_URL/stall: transport error: Timeout was reached \(.*\)\$"
+        assert_line --regexp "^error +--- .* s +$KIT_SERVER_URL/stall: transport error: Timeout was reached \(.*\)\$"
         assert_line --regexp "^http +500 .* $KIT_SERVER_URL/status/500: HTTP error status 500\$"
         assert_line --regexp "^http +404 .* $KIT_SERVER_URL/status/404: HTTP error status 404\$"
         assert_line --regexp "^ok +200 .* $KIT_SERVER_URL/json\$"
-        assert_line --regexp '^summary: 6 transfers, 1 ok, 2 HTTP error statuses, 3 transport errors;'
-        assert_line 'FAILED: 5 of 6 transfers failed'
+        assert_line --regexp "^error +--- +10 bytes .* $TRUNCATING_URL: transport error: Transferred a partial file \(.*\)\$"
+        assert_line --regexp '^summary: 7 transfers, 1 ok, 2 HTTP error statuses, 4 transport errors;'
+        assert_line 'FAILED: 6 of 7 transfers failed'
     done
 }
 

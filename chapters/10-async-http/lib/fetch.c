@@ -5,20 +5,69 @@
 #define _GNU_SOURCE /* asprintf */
 #include "fetch.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The local server's pid while it runs, for the handler below (0: none). */
+static volatile sig_atomic_t running_server_pid;
+
+/* Ctrl-C, SIGTERM or a closed terminal while the local server runs: stop it and reap it, say
+ * so, then die of the same signal. Only async-signal-safe calls: SIGKILL needs no waiting
+ * without bound (the server cannot ignore it), and the program is ending anyway. */
+static void stop_server_and_leave(int signo)
+{
+    pid_t pid = running_server_pid;
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+            continue;
+    }
+    const char *name = signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "SIGHUP";
+    const char *parts[] = {program_invocation_short_name, ": interrupted by ", name,
+                           pid > 0 ? ": stopped the local server\n" : "\n"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (write(STDERR_FILENO, parts[i], strlen(parts[i])) < 0)
+            break;
+    signal(signo, SIG_DFL);
+    raise(signo);
+}
+
+/* Send the stop signals to @p handler (or SIG_DFL). */
+static void handle_stop_signals(void (*handler)(int))
+{
+    struct sigaction action = {.sa_handler = handler};
+    sigemptyset(&action.sa_mask);
+    const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+        if (sigaction(signals[i], &action, NULL) != 0)
+            kit_die_errno("sigaction %d", signals[i]);
+}
 
 void fetch_plan_build(struct fetch_plan *plan, int argc, char *argv[], int first_operand,
                       long repeat, const char *default_path)
 {
     *plan = (struct fetch_plan){0};
+    /* A reader that goes away (`| head`) makes printf fail with EPIPE, which fetch_report()
+     * reports, instead of killing the program without a word. */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        kit_die_errno("signal SIGPIPE");
+    /* One line per URL as it ends, even into a file or a pipe: a run that is stopped or
+     * killed has already shown what it did. */
+    if (setvbuf(stdout, NULL, _IOLBF, 0) != 0)
+        kit_die_errno("setvbuf stdout");
     size_t given = (size_t)(argc - first_operand);
     if (given == 0) {
+        handle_stop_signals(stop_server_and_leave);
         if (local_server_start(&plan->server) != 0)
             kit_die("could not start the local server (give URLs to fetch instead)");
+        running_server_pid = plan->server.pid;
         plan->own_server = true;
         for (long i = 0; i < repeat; i++)
             fetch_plan_add_local(plan, default_path);
@@ -48,8 +97,11 @@ void fetch_plan_add_local(struct fetch_plan *plan, const char *path)
 
 void fetch_plan_free(struct fetch_plan *plan)
 {
-    if (plan->own_server)
+    if (plan->own_server) {
+        handle_stop_signals(SIG_DFL);
+        running_server_pid = 0;
         local_server_stop(&plan->server);
+    }
     for (size_t i = 0; i < plan->local_count; i++)
         free(plan->local_urls[i]);
     free(plan->local_urls);

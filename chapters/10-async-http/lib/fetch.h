@@ -62,8 +62,10 @@ struct fetch_plan {
 };
 
 /** Plan the transfers: each URL operand (argv[first_operand..argc-1]) @p repeat times, or, with
- *  no operand, the local server's @p default_path @p repeat times (the server is started here).
- *  Exits 1 if the server cannot start. */
+ *  no operand, the local server's @p default_path @p repeat times (the server is started here,
+ *  and SIGINT, SIGTERM or SIGHUP stop it and reap it before the program dies of the signal).
+ *  Also makes stdout line-buffered and ignores SIGPIPE (a closed stdout is reported by
+ *  fetch_report()). Exits 1 if the server cannot start. */
 void fetch_plan_build(struct fetch_plan *plan, int argc, char *argv[], int first_operand,
                       long repeat, const char *default_path);
 
