@@ -17,6 +17,14 @@
  *
  * Errors: EPOLLERR and EPOLLHUP reach the descriptor's callback as EV_ERROR (with EV_READ and
  * EV_WRITE as the kernel reported them), whatever it asked for: a closed peer is never missed.
+ * (A pipe whose writer closed, with nothing left to read, is reported as EV_ERROR alone.)
+ * The loop is level-triggered: a callback that leaves a hung-up descriptor watched is called
+ * again on every round, so on EV_ERROR unwatch it (or read it to end of file first).
+ *
+ * Callbacks may do anything to the loop: unwatch or close any descriptor, watch new ones, add
+ * or cancel timers, stop. An event already fetched for a descriptor that an earlier callback of
+ * the same round unwatched (even if its number was reused at once, by accept() say) is dropped,
+ * and a timer cancelled by an earlier callback never runs.
  * Calls that can fail for one descriptor (ev_watch, ev_after) return -1 / NULL with errno set,
  * so a server can drop that one connection and carry on; only ev_run() failing ends a loop.
  */
@@ -51,8 +59,10 @@ int ev_watch(struct ev_loop *loop, int fd, unsigned events, ev_io_fn *fn, void *
  *  number may be reused at once by the next accept(). Cost: one epoll_ctl system call. */
 void ev_unwatch(struct ev_loop *loop, int fd);
 
-/** Call fn(loop, data) once, @p seconds (>= 0) from now. Returns the timer, valid until its
- *  callback starts or ev_cancel() is called, or NULL with errno set (ENOMEM).
+/** Call fn(loop, data) once, @p seconds (>= 0) from now, never earlier (a negative delay counts
+ *  as 0). Timers due at the same moment run in the order they were added; a timer added by a
+ *  timer callback runs on the next round at the earliest. Returns the timer, valid until its
+ *  callback starts or ev_cancel() is called, or NULL with errno set (ENOMEM; EINVAL for NaN).
  *  Cost: O(log n) in the number of pending timers (a binary heap ordered by due time). */
 struct ev_timer *ev_after(struct ev_loop *loop, double seconds, ev_timer_fn *fn, void *data);
 
@@ -63,7 +73,8 @@ void ev_cancel(struct ev_loop *loop, struct ev_timer *timer);
  *  with errno set if epoll_wait itself failed (EINTR is not a failure: the loop goes on). */
 int ev_run(struct ev_loop *loop);
 
-/** Make ev_run() return after the callbacks of the current round. */
+/** Make ev_run() return after the callbacks of the current round. ev_run() clears the request
+ *  when it starts, so a stopped loop can be run again. */
 void ev_stop(struct ev_loop *loop);
 
 /** The loop's clock: monotonic seconds, read once per round of ev_run (as kit_now() reads it). */
