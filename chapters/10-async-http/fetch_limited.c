@@ -84,6 +84,17 @@ static void start_attempt(CURLM *multi, struct transfers *transfers, size_t i, d
     FETCH_CHECK_MULTI(curl_multi_add_handle(multi, easy));
 }
 
+/* The line of an attempt that failed and will be tried again. */
+static void print_retry(const struct fetch_result *result, double delay)
+{
+    if (result->code != CURLE_OK)
+        printf("retry  %s: attempt %d failed (transport error: %s), next attempt in %.3f s\n",
+               result->url, result->attempts, curl_easy_strerror(result->code), delay);
+    else
+        printf("retry  %s: attempt %d failed (HTTP error status %ld), next attempt in %.3f s\n",
+               result->url, result->attempts, result->status, delay);
+}
+
 /* Read the transfers that ended: print and count the finished, schedule retries. Returns how
  * many ended (finished or waiting for a retry), so the caller can start as many new ones. */
 static long collect_ended(CURLM *multi, struct transfers *transfers,
@@ -107,10 +118,7 @@ static long collect_ended(CURLM *multi, struct transfers *transfers,
             double delay = settings->backoff * pow(2, result->attempts - 1);
             transfers->retry_at[result - transfers->results] = kit_now() + delay;
             if (!settings->quiet)
-                printf("retry  %s: attempt %d failed (%s %ld), next attempt in %.3f s\n",
-                       result->url, result->attempts,
-                       code != CURLE_OK ? curl_easy_strerror(code) : "HTTP error status",
-                       code != CURLE_OK ? (long)code : result->status, delay);
+                print_retry(result, delay);
         } else {
             fetch_print(result, settings->quiet);
             ++*finished;
