@@ -157,7 +157,9 @@ int main(int argc, char *argv[])
     kit_cli_init(usage);
     for (int opt; (opt = getopt_long(argc, argv, "k:r:b:n:t:qh", options, NULL)) != -1;) {
         switch (opt) {
-        case 'k': settings.max_in_flight = kit_parse_long("--max-in-flight", optarg, 1, 1000); break;
+        case 'k':
+            settings.max_in_flight = kit_parse_long("--max-in-flight", optarg, 1, 1000);
+            break;
         case 'r': settings.retries = kit_parse_long("--retries", optarg, 0, 5); break;
         case 'b': settings.backoff = kit_parse_double("--backoff", optarg, 0, 2); break;
         case 'n': repeat = kit_parse_long("--repeat", optarg, 1, 10000); break;
@@ -198,7 +200,8 @@ int main(int argc, char *argv[])
         /* Refill up to K: a retry that is due first, then fresh URLs. */
         size_t retry;
         while (in_flight < settings.max_in_flight) {
-            if ((retry = next_retry(&transfers)) != SIZE_MAX && transfers.retry_at[retry] <= kit_now())
+            retry = next_retry(&transfers);
+            if (retry != SIZE_MAX && transfers.retry_at[retry] <= kit_now())
                 start_attempt(multi, &transfers, retry, settings.timeout);
             else if (started < plan.count)
                 start_attempt(multi, &transfers, started++, settings.timeout);
@@ -217,7 +220,7 @@ int main(int argc, char *argv[])
          * end of a transfer can change anything. */
         int wait_ms = 1000;
         if (in_flight < settings.max_in_flight && (retry = next_retry(&transfers)) != SIZE_MAX)
-            wait_ms = (int)fmax(0, fmin(1000, ceil((transfers.retry_at[retry] - kit_now()) * 1000)));
+            wait_ms = (int)fmax(0, fmin(1000, ceil((transfers.retry_at[retry] - kit_now()) * 1e3)));
         if (wait_ms > 0)
             FETCH_CHECK_MULTI(curl_multi_poll(multi, NULL, 0, wait_ms, NULL));
     }
