@@ -13,21 +13,33 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The local server's pid while it runs, for the handler below (0: none). */
 static volatile sig_atomic_t running_server_pid;
 
 /* Ctrl-C, SIGTERM or a closed terminal while the local server runs: stop it and reap it, say
- * so, then die of the same signal. Only async-signal-safe calls: SIGKILL needs no waiting
- * without bound (the server cannot ignore it), and the program is ending anyway. */
+ * so, then die of the same signal. Only async-signal-safe calls. The server gets SIGTERM and
+ * up to 2 s to finish cleanly (a sanitizer build writes its report then), then SIGKILL. */
 static void stop_server_and_leave(int signo)
 {
     pid_t pid = running_server_pid;
     if (pid > 0) {
-        kill(pid, SIGKILL);
-        while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-            continue;
+        kill(pid, SIGTERM);
+        pid_t done = 0;
+        for (int waited_ms = 0; done == 0 && waited_ms < 2000; waited_ms += 10) {
+            done = waitpid(pid, NULL, WNOHANG);
+            if (done == 0)
+                nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+            else if (done == -1 && errno == EINTR)
+                done = 0;
+        }
+        if (done == 0) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+                continue;
+        }
     }
     const char *name = signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "SIGHUP";
     const char *parts[] = {program_invocation_short_name, ": interrupted by ", name,
@@ -42,9 +54,11 @@ static void stop_server_and_leave(int signo)
 /* Send the stop signals to @p handler (or SIG_DFL). */
 static void handle_stop_signals(void (*handler)(int))
 {
+    const int signals[] = {SIGINT, SIGTERM, SIGHUP};
     struct sigaction action = {.sa_handler = handler};
     sigemptyset(&action.sa_mask);
-    const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+        sigaddset(&action.sa_mask, signals[i]); /* one stop at a time */
     for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
         if (sigaction(signals[i], &action, NULL) != 0)
             kit_die_errno("sigaction %d", signals[i]);
