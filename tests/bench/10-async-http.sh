@@ -21,6 +21,13 @@ for _ in $(seq 100); do
 done
 [ -n "$http_url" ] || echo "bench: loop_server did not start: $(cat "$http_server_out")" >&2
 
+# After a fetcher failed: say why (its first failed line), and whether the server still runs.
+http_explain_failure() {
+    echo "bench: $(grep -m1 -E '^(error|http) ' <<<"$BENCH_OUT")" >&2
+    kill -0 "$http_server_pid" 2>/dev/null ||
+        echo "bench: loop_server is gone; its last lines: $(tail -3 "$http_server_out")" >&2
+}
+
 # http_field NAME: the number after NAME (wall, cpu, memory) on BENCH_OUT's summary line.
 http_field() {
     grep -m1 '^summary:' <<<"$BENCH_OUT" | sed -nE "s/.*$1 ([0-9]+(\.[0-9]+)?).*/\1/p"
@@ -52,6 +59,8 @@ if [ -n "$http_url" ]; then
             http_c_wall=$(http_min "$http_c_wall" "$(http_field wall)")
             http_c_cpu=$(http_min "$http_c_cpu" "$(http_field cpu)")
             http_c_mem=$(http_min "$http_c_mem" "$(http_field memory)")
+        else
+            http_explain_failure
         fi
         [ -n "$http_python" ] || continue
         if BENCH_OUT=$(timeout -k 2 300 "$http_python" chapters/10-async-http/twins/fetch_async.py \
@@ -87,6 +96,8 @@ if [ -n "$http_url" ]; then
         http_5k_ok=$(grep -m1 '^summary:' <<<"$BENCH_OUT" | sed -nE 's/.*, ([0-9]+) ok,.*/\1/p')
         http_5k_wall=$(http_field wall)
         http_5k_in_flight=$(http_max_in_flight)
+    else
+        http_explain_failure
     fi
 fi
 bench_row "fetch_async: 5,000 x /delay/0.5 at once, transfers ok" \
@@ -98,6 +109,8 @@ http_seq_wall=''
 if [ -n "$http_url" ] &&
     bench_run chapters/10-async-http fetch_sequential --quiet -n 50 "$http_url/delay/0.2"; then
     http_seq_wall=$(http_field wall)
+elif [ -n "$http_url" ]; then
+    http_explain_failure
 fi
 bench_row "50 x /delay/0.2, fetch_sequential: wall / memory" \
     "${http_seq_wall:+$http_seq_wall s / $(http_field memory) MiB}" "-" "-"
@@ -110,6 +123,8 @@ http_compare() {
         "$http_url/delay/0.2"; then
         wall=$(http_field wall)
         speedup=$(awk -v s="$http_seq_wall" -v w="$wall" 'BEGIN { if (s > 0 && w > 0) printf "%.1f", s / w }')
+    elif [ -n "$http_url" ]; then
+        http_explain_failure
     fi
     bench_row "50 x /delay/0.2, $what: wall / memory" \
         "${wall:+$wall s (x$speedup faster) / $(http_field memory) MiB}" \
