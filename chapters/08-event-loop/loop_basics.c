@@ -11,7 +11,10 @@
  * itself: nothing is watched and no timer is pending. One thread, no blocking call, and every
  * callback ran when its moment came: that is all an event loop is (lib/event_loop.c, in full).
  *
- * The program checks its own log: `OK: 5 events in due order, ...` or `FAILED: ...`.
+ * The program checks its own log: the timers fired in due order and none early, the pipe's
+ * data came before its hang-up, and the hang-up came as EV_ERROR: `OK: ...` or `FAILED: ...`.
+ * (How the pipe's lines fall between the timers' is timing: on a busy machine, with a small
+ * --unit-ms, several things fall due in one round and the lines bunch up.)
  *
  * See also: tasks_gather.c, the same loop driving tasks that wait and resume.
  *
@@ -180,16 +183,23 @@ int main(int argc, char *argv[])
     if (demo.pipe_read != -1) /* only if the hang-up never came, which the verdict reports */
         close(demo.pipe_read);
 
-    static const char *const expected[] = {"first", "readable", "second", "hang-up", "third"};
-    bool in_order = demo.logged == 5;
-    for (int i = 0; in_order && i < 5; i++)
-        in_order = strcmp(demo.log[i], expected[i]) == 0;
+    /* Each stream keeps its order whatever the timing; how the two interleave depends on
+     * how promptly the loop ran (on a busy machine several may fall due in one round). */
+    char timers_seen[64] = "", pipe_seen[64] = "";
+    for (int i = 0; i < demo.logged; i++) {
+        bool from_pipe = strcmp(demo.log[i], "readable") == 0 || strcmp(demo.log[i], "hang-up") == 0;
+        char *seen = from_pipe ? pipe_seen : timers_seen;
+        snprintf(seen + strlen(seen), 64 - strlen(seen), "%s%s", seen[0] ? " " : "", demo.log[i]);
+    }
+    bool in_order = strcmp(timers_seen, "first second third") == 0 &&
+                    strcmp(pipe_seen, "readable hang-up") == 0;
     if (!in_order || demo.timers_early > 0 || !demo.error_seen) {
-        printf("FAILED:%s%s%s\n", in_order ? "" : " events out of order",
+        printf("FAILED:%s%s%s (timers: %s; pipe: %s)\n", in_order ? "" : " events out of order",
                demo.timers_early > 0 ? " a timer fired early" : "",
-               demo.error_seen ? "" : " no EV_ERROR on the hang-up");
+               demo.error_seen ? "" : " no EV_ERROR on the hang-up", timers_seen, pipe_seen);
         return 1;
     }
-    printf("OK: 5 events in due order, no timer early, the hang-up arrived as EV_ERROR\n");
+    printf("OK: timers in due order (first second third), none early; the pipe: data, then the "
+           "hang-up as EV_ERROR\n");
     return 0;
 }

@@ -56,7 +56,7 @@ static void say(const char *who, const char *word)
 /* ---- part 1: async def count(): print("One"); await asyncio.sleep(S); print("Two") ---------- */
 struct sleeper {
     struct task task; /* first: the frame is a task */
-    char name[16];
+    char name[24];
     double seconds;
 };
 

@@ -5,7 +5,7 @@
  * What to look for: the same job twice in one run. Start N waiters, wait until all of them
  * are waiting, measure, then release them all and let them finish.
  * - Tasks: N state-machine tasks on one loop, each awaiting one event (asyncio.Event). A
- *   waiting task is its frame, a few dozen bytes, in the event's queue.
+ *   waiting task is its frame (72 bytes here, printed) in the event's queue.
  * - Threads: N threads, each waiting on one condition variable. A waiting thread is a stack
  *   (8 MB reserved by default, `ulimit -s`, of which a page or two is touched), its thread
  *   control block and its TLS, plus a kernel stack and a task_struct the process never sees.
@@ -18,8 +18,8 @@
  *
  * Limits: N threads need N processes' worth of `ulimit -u`, 2 mappings each (vm.max_map_count)
  * and memory; a pthread_create that fails (EAGAIN) is explained, not a crash. Under a sanitizer
- * the default is 1,000 of each: ThreadSanitizer tracks a limited number of threads at once,
- * and both sanitizers add their own memory per thread and per allocation.
+ * the default is smaller (1,000 under AddressSanitizer, 200 under ThreadSanitizer, which
+ * tracks a limited number of threads and keeps about 1 MB of its own per thread).
  *
  * Usage: tasks_vs_threads [-n N] [--stack-kb=N]
  */
@@ -34,59 +34,83 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
+/* Under a sanitizer, fewer waiters by default: ThreadSanitizer tracks a limited number of
+ * threads and gives each about 1 MB of its own; AddressSanitizer adds shadow memory. */
+#if defined(__has_feature) /* clang's way to tell; gcc defines __SANITIZE_..._ */
+#define HAS_FEATURE(feature) __has_feature(feature)
+#else
+#define HAS_FEATURE(feature) 0
 #endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
+#if defined(__SANITIZE_THREAD__) || HAS_FEATURE(thread_sanitizer)
+#define SANITIZER "ThreadSanitizer"
+#define DEFAULT_COUNT 200
+#elif defined(__SANITIZE_ADDRESS__) || HAS_FEATURE(address_sanitizer)
+#define SANITIZER "AddressSanitizer"
+#define DEFAULT_COUNT 1000
+#else
+#define SANITIZER ""
+#define DEFAULT_COUNT 10000
 #endif
 
 static const char usage[] =
     "Usage: tasks_vs_threads [options]\n"
     "N waiting tasks against N waiting threads: memory and start-up time, measured.\n"
-    "  -n, --count=N      waiters of each kind, 100 to 100000 (default 10000; 1000 under a\n"
-    "                     sanitizer)\n"
+    "  -n, --count=N      waiters of each kind, 100 to 100000 (default 10000; 1000 under\n"
+    "                     AddressSanitizer, 200 under ThreadSanitizer)\n"
     "      --stack-kb=N   each thread's stack in KB, 64 to 65536 (default: ulimit -s)\n"
     "  -h, --help         show this help and exit\n";
 
-/* What one side cost: start-up seconds, RSS and virtual growth in bytes. */
+/* A snapshot of the clock and of memory, or (after cost_since) how much each grew. */
 struct cost {
-    double startup;
-    double rss, virt;
+    double seconds, rss, virt; /* RSS and virtual size of this process, bytes */
+    double kernel_stacks;      /* the machine's kernel stacks, bytes; -1 if unknown */
 };
 
-/* Virtual size and resident set of this process, in bytes (/proc/self/statm, in pages). */
-static void memory_now(double *virt, double *rss)
+/* The number after @p key at the start of a line of @p path ("" for the first line), or -1. */
+static double proc_number(const char *path, const char *key)
 {
-    FILE *statm = fopen("/proc/self/statm", "r");
-    if (statm == NULL)
-        kit_die_errno("open /proc/self/statm");
-    long size_pages, resident_pages;
-    if (fscanf(statm, "%ld %ld", &size_pages, &resident_pages) != 2)
-        kit_die("/proc/self/statm: unexpected contents");
-    fclose(statm);
-    double page = (double)sysconf(_SC_PAGESIZE);
-    *virt = (double)size_pages * page;
-    *rss = (double)resident_pages * page;
+    FILE *file = fopen(path, "r");
+    double value = -1;
+    char line[256];
+    while (file != NULL && fgets(line, sizeof line, file) != NULL) {
+        if (strncmp(line, key, strlen(key)) == 0) {
+            value = strtod(line + strlen(key), NULL);
+            break;
+        }
+    }
+    if (file != NULL)
+        fclose(file);
+    return value;
 }
 
-/* The machine's kernel stacks in bytes (/proc/meminfo KernelStack), or -1 if not there. */
-static double kernel_stacks(void)
+static struct cost cost_now(void)
 {
-    FILE *meminfo = fopen("/proc/meminfo", "r");
-    double kb = -1;
-    if (meminfo == NULL)
-        return -1;
-    char line[128];
-    while (fgets(line, sizeof line, meminfo) != NULL)
-        if (sscanf(line, "KernelStack: %lf kB", &kb) == 1)
-            break;
-    fclose(meminfo);
-    return kb < 0 ? -1 : kb * 1024;
+    double page = (double)sysconf(_SC_PAGESIZE), kernel_kb;
+    struct cost now = {.seconds = kit_now()};
+    FILE *statm = fopen("/proc/self/statm", "r"); /* sizes in pages: virtual, then resident */
+    if (statm == NULL)
+        kit_die_errno("open /proc/self/statm");
+    if (fscanf(statm, "%lf %lf", &now.virt, &now.rss) != 2)
+        kit_die("/proc/self/statm: unexpected contents");
+    fclose(statm);
+    now.virt *= page;
+    now.rss *= page;
+    kernel_kb = proc_number("/proc/meminfo", "KernelStack:");
+    now.kernel_stacks = kernel_kb < 0 ? -1 : kernel_kb * 1024;
+    return now;
+}
+
+static struct cost cost_since(struct cost before)
+{
+    struct cost now = cost_now();
+    return (struct cost){
+        .seconds = now.seconds - before.seconds,
+        .rss = now.rss - before.rss,
+        .virt = now.virt - before.virt,
+        .kernel_stacks = before.kernel_stacks < 0 || now.kernel_stacks < 0
+                             ? -1
+                             : now.kernel_stacks - before.kernel_stacks,
+    };
 }
 
 /* ---- tasks: each awaits one event; the last to start measures, then sets it ----------------- */
@@ -98,8 +122,7 @@ struct waiter {
 struct tasks_side {
     struct task task; /* the main task */
     long count, started;
-    double start, virt_before, rss_before;
-    struct cost cost;
+    struct cost before, cost;
     struct task_event go;
     struct waiter *waiters;
     struct task **children;
@@ -112,10 +135,7 @@ static enum task_status waiter_step(struct task *task)
     switch (task->resume_at) {
     case START:
         if (++side->started == side->count) { /* everyone else already waits: measure */
-            side->cost.startup = kit_seconds_since(side->start);
-            memory_now(&side->cost.virt, &side->cost.rss);
-            side->cost.virt -= side->virt_before;
-            side->cost.rss -= side->rss_before;
+            side->cost = cost_since(side->before);
             task_event_set(&side->go);
         }
         return task_wait_event(task, &side->go, RELEASED); /* await go.wait() */
@@ -143,9 +163,7 @@ static enum task_status tasks_main(struct task *task)
 
 static struct cost measure_tasks(long count)
 {
-    struct tasks_side side = {.count = count};
-    memory_now(&side.virt_before, &side.rss_before);
-    side.start = kit_now();
+    struct tasks_side side = {.count = count, .before = cost_now()};
     side.waiters = calloc((size_t)count, sizeof *side.waiters);
     side.children = calloc((size_t)count, sizeof *side.children);
     if (side.waiters == NULL || side.children == NULL)
@@ -188,33 +206,22 @@ static void release_threads(struct threads_side *side, pthread_t *threads, long 
         KIT_CHECK_EN(pthread_join(threads[i], NULL));
 }
 
-/* pthread_create failed with @p en after @p created threads: say which limit, then exit 1. */
+/* pthread_create failed with @p en after @p created threads: say which limits apply, exit 1. */
 static void explain_create_failure(int en, long created, long count)
 {
     struct rlimit nproc;
-    char threads_max[32] = "?", map_count[32] = "?";
-    FILE *file = fopen("/proc/sys/kernel/threads-max", "r");
-    if (file != NULL) {
-        if (fscanf(file, "%31s", threads_max) != 1)
-            strcpy(threads_max, "?");
-        fclose(file);
-    }
-    if ((file = fopen("/proc/sys/vm/max_map_count", "r")) != NULL) {
-        if (fscanf(file, "%31s", map_count) != 1)
-            strcpy(map_count, "?");
-        fclose(file);
-    }
     printf("FAILED: pthread_create of thread %ld of %ld: %s. A thread needs a slot under "
-           "`ulimit -u` (now %ld, counted for the whole user), under kernel.threads-max (%s), "
-           "two mappings under vm.max_map_count (%s) and memory for its stack: try a smaller "
+           "`ulimit -u` (now %ld, counted for the whole user), under kernel.threads-max (%.0f), "
+           "two mappings under vm.max_map_count (%.0f) and memory for its stack: try a smaller "
            "--count or --stack-kb\n",
            created + 1, count, strerror(en),
-           getrlimit(RLIMIT_NPROC, &nproc) == 0 ? (long)nproc.rlim_cur : -1L, threads_max,
-           map_count);
+           getrlimit(RLIMIT_NPROC, &nproc) == 0 ? (long)nproc.rlim_cur : -1L,
+           proc_number("/proc/sys/kernel/threads-max", ""),
+           proc_number("/proc/sys/vm/max_map_count", ""));
     exit(1);
 }
 
-static struct cost measure_threads(long count, size_t stack_bytes, double *kernel_stack_growth)
+static struct cost measure_threads(long count, size_t stack_bytes)
 {
     struct threads_side side = {.count = count};
     KIT_CHECK_EN(pthread_mutex_init(&side.lock, NULL));
@@ -228,10 +235,7 @@ static struct cost measure_threads(long count, size_t stack_bytes, double *kerne
     if (threads == NULL)
         kit_die_errno("calloc %ld threads", count);
 
-    struct cost cost;
-    double virt_before, rss_before, kernel_before = kernel_stacks();
-    memory_now(&virt_before, &rss_before);
-    double start = kit_now();
+    struct cost before = cost_now();
     for (long i = 0; i < count; i++) {
         int en = pthread_create(&threads[i], &attr, thread_waiter, &side);
         if (en != 0) {
@@ -243,12 +247,7 @@ static struct cost measure_threads(long count, size_t stack_bytes, double *kerne
     while (side.started < count)
         KIT_CHECK_EN(pthread_cond_wait(&side.all_started, &side.lock));
     KIT_CHECK_EN(pthread_mutex_unlock(&side.lock));
-    cost.startup = kit_seconds_since(start);
-    memory_now(&cost.virt, &cost.rss);
-    cost.virt -= virt_before;
-    cost.rss -= rss_before;
-    double kernel_after = kernel_stacks();
-    *kernel_stack_growth = kernel_before < 0 || kernel_after < 0 ? -1 : kernel_after - kernel_before;
+    struct cost cost = cost_since(before);
 
     release_threads(&side, threads, count);
     free(threads);
@@ -259,28 +258,27 @@ static struct cost measure_threads(long count, size_t stack_bytes, double *kerne
     return cost;
 }
 
-/* "1.2 MB", "8.4 KB", "96 B": a byte count for people. */
-static const char *human(double bytes, char *text, size_t size)
+/* "1.2 MB", "8.4 KB", "96 B": a byte count for people, written into @p text. */
+static const char *human(double bytes, char text[static 16])
 {
-    if (bytes >= 1024.0 * 1024 * 1024)
-        snprintf(text, size, "%.1f GB", bytes / (1024.0 * 1024 * 1024));
-    else if (bytes >= 1024 * 1024)
-        snprintf(text, size, "%.1f MB", bytes / (1024.0 * 1024));
-    else if (bytes >= 1024)
-        snprintf(text, size, "%.1f KB", bytes / 1024.0);
-    else
-        snprintf(text, size, "%.0f B", bytes);
+    static const char *const units[] = {"B", "KB", "MB", "GB"};
+    int unit = 0;
+    for (; bytes >= 1024 && unit < 3; unit++)
+        bytes /= 1024;
+    snprintf(text, 16, "%.*f %s", unit > 0 ? 1 : 0, bytes, units[unit]);
     return text;
 }
 
 static void print_cost(const char *what, long count, struct cost cost)
 {
-    char rss[32], rss_each[32], virt[32];
-    printf("   start-up: %.1f ms (%.2f us per %s)\n", cost.startup * 1000,
-           cost.startup * 1e6 / (double)count, what);
-    printf("   RSS: +%s (%s per %s); virtual: +%s\n", human(cost.rss, rss, sizeof rss),
-           human(cost.rss / (double)count, rss_each, sizeof rss_each), what,
-           human(cost.virt, virt, sizeof virt));
+    char rss[16], rss_each[16], virt[16], kernel[16];
+    printf("   start-up: %.1f ms (%.2f us per %s)\n", cost.seconds * 1000,
+           cost.seconds * 1e6 / (double)count, what);
+    printf("   RSS: +%s (%s per %s); virtual: +%s\n", human(cost.rss, rss),
+           human(cost.rss / (double)count, rss_each), what, human(cost.virt, virt));
+    if (strcmp(what, "thread") == 0 && cost.kernel_stacks >= 0)
+        printf("   kernel stacks: +%s, machine-wide (not in RSS: the kernel's own memory)\n",
+               human(cost.kernel_stacks, kernel));
 }
 
 int main(int argc, char *argv[])
@@ -291,8 +289,8 @@ int main(int argc, char *argv[])
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    long count = SANITIZED ? 1000 : 10000;
-    size_t stack_bytes = 0; /* the default: ulimit -s */
+    long count = DEFAULT_COUNT;
+    size_t stack_bytes = 0, default_stack = 0; /* 0: the default, ulimit -s */
 
     kit_cli_init(usage);
     for (int opt; (opt = getopt_long(argc, argv, "n:h", options, NULL)) != -1;) {
@@ -304,16 +302,16 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
-    if (SANITIZED)
-        printf("note: built with a sanitizer: %ld of each by default, and the sanitizer's own "
-               "memory per thread and per allocation is in the figures\n",
-               count);
+    if (SANITIZER[0] != '\0')
+        printf("note: built with %s: %d of each by default, and the sanitizer's own memory "
+               "per thread and per allocation is in the figures\n",
+               SANITIZER, DEFAULT_COUNT);
 
-    printf("%ld tasks, each awaiting one event (asyncio.Event) on one loop:\n", count);
+    printf("%ld tasks (a frame of %zu B each), each awaiting one event (asyncio.Event) on one "
+           "loop:\n", count, sizeof(struct waiter));
     struct cost tasks = measure_tasks(count);
     print_cost("task", count, tasks);
 
-    size_t default_stack = 0;
     pthread_attr_t attr;
     KIT_CHECK_EN(pthread_attr_init(&attr));
     KIT_CHECK_EN(pthread_attr_getstacksize(&attr, &default_stack));
@@ -321,23 +319,16 @@ int main(int argc, char *argv[])
     printf("%ld threads, each waiting on one condition variable (stack %zu KB%s):\n", count,
            (stack_bytes ? stack_bytes : default_stack) / 1024,
            stack_bytes ? ", --stack-kb" : ", the default: ulimit -s");
-    double kernel_growth;
-    struct cost threads = measure_threads(count, stack_bytes, &kernel_growth);
+    struct cost threads = measure_threads(count, stack_bytes);
     print_cost("thread", count, threads);
-    if (kernel_growth >= 0) {
-        char kernel[32];
-        printf("   kernel stacks: +%s, machine-wide (not in RSS: the kernel's own memory)\n",
-               human(kernel_growth, kernel, sizeof kernel));
-    }
 
     /* Less than a page of growth shows as 0: count it as one page, so the ratio is a floor. */
     double page = (double)sysconf(_SC_PAGESIZE);
-    double tasks_rss = tasks.rss > page ? tasks.rss : page;
-    double memory_ratio = threads.rss / tasks_rss;
-    double startup_ratio = threads.startup / tasks.startup;
-    const char *verdict = memory_ratio > 1 && startup_ratio > 1 ? "OK" : "FAILED";
+    double memory_ratio = threads.rss / (tasks.rss > page ? tasks.rss : page);
+    double startup_ratio = threads.seconds / tasks.seconds;
+    bool ok = memory_ratio > 1 && startup_ratio > 1;
     printf("%s: %ld waiting tasks took x%.1f less memory (RSS) and started x%.1f faster than "
            "%ld threads\n",
-           verdict, count, memory_ratio, startup_ratio, count);
-    return verdict[0] == 'O' ? 0 : 1;
+           ok ? "OK" : "FAILED", count, memory_ratio, startup_ratio, count);
+    return ok ? 0 : 1;
 }
