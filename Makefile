@@ -12,12 +12,20 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
-# ---- configuration: CC=clang, SANITIZE=address,undefined | thread, WERROR=1 ------------------
+# ---- configuration: CC=clang, SANITIZE=address,undefined | thread, WERROR=1, V=1 -------------
 ifeq ($(origin CC),default)
 CC := gcc
 endif
 SANITIZE ?=
 WERROR ?=
+
+# A build shows one short line per file ("  CC  chapters/02-races/race_counter.c"); V=1 shows
+# the full command lines instead, and make -s neither.
+V ?=
+ifeq ($(filter 1,$(V)),)
+Q := @
+say = $(if $(findstring s,$(firstword -$(MAKEFLAGS))),,printf '  %-4s %s\n' '$(1)' '$(2)';)
+endif
 
 # BUILD_PREFIX keeps separate trees apart, e.g. for two people building in one checkout.
 BUILD_PREFIX ?= build
@@ -88,6 +96,7 @@ LESSON_PACKAGES := $(sort $(foreach unit,$(UNITS),$($(unit).debian)))
 TEST_PACKAGES := bats bats-support bats-assert procps coreutils util-linux \
                  $(foreach unit,$(UNITS),$($(unit).test))
 DOCS_PACKAGES := doxygen
+FORMAT_PACKAGES := clang-format
 BENCH_PACKAGES := $(foreach unit,$(UNITS),$($(unit).bench))
 
 # ---- building -------------------------------------------------------------------------------
@@ -104,20 +113,20 @@ $(FLAGS_STAMP): FORCE
 # UNIT_CC, UNIT_CFLAGS and UNIT_LDLIBS are a folder's uses (set per folder below).
 $(BUILD)/%.o: %.c $(FLAGS_STAMP) | deps-build
 	@mkdir -p $(@D)
-	$(or $(UNIT_CC),$(CC)) $(KIT_CFLAGS) $(UNIT_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(call say,CC,$<)$(or $(UNIT_CC),$(CC)) $(KIT_CFLAGS) $(UNIT_CFLAGS) -MMD -MP -c $< -o $@
 
 $(KITLIB): $(KITLIB_OBJECTS)
-	rm -f $@ && $(AR) rcs $@ $^
+	$(Q)$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/%/lib/liblesson.a:
-	rm -f $@ && $(AR) rcs $@ $^
+	$(Q)$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
 
 # A program links its own folder's lib archive, then the archives of the lessons it uses, then
 # the kit's library: each archive before the ones it needs (UNIT_ARCHIVES, set per folder).
 $(BUILD)/%: %.c $(KITLIB) $(FLAGS_STAMP) | deps-build
 	@mkdir -p $(@D)
-	$(or $(UNIT_CC),$(CC)) $(KIT_CFLAGS) $(UNIT_CFLAGS) -MMD -MP $< $(UNIT_ARCHIVES) $(KITLIB) \
-	    -o $@ $(KIT_LDFLAGS) $(UNIT_LDLIBS) $(KIT_LDLIBS)
+	$(Q)$(call say,CC,$<)$(or $(UNIT_CC),$(CC)) $(KIT_CFLAGS) $(UNIT_CFLAGS) -MMD -MP $< \
+	    $(UNIT_ARCHIVES) $(KITLIB) -o $@ $(KIT_LDFLAGS) $(UNIT_LDLIBS) $(KIT_LDLIBS)
 
 # Per folder: its lib archive, what its programs link, and its uses. The variables are private
 # so that they never leak into a prerequisite (libkit.a must not be built with mpicc), and
@@ -144,27 +153,56 @@ $(foreach unit,$(UNITS),$(eval $(call unit_rules,$(unit))))
 -include $(PROGRAMS:=.d) $(KITLIB_OBJECTS:.o=.d) $(UNIT_LIB_OBJECTS:.o=.d)
 
 # ---- one lesson at a time: chapter-NN builds it, run-chapter-NN runs its programs ------------
+# mk/run-chapter knows the sanitizer: under SANITIZE=thread, the report of a deliberately racy
+# demo (mk/deliberate-races) is the lesson, not a failure.
+RUN_CHAPTER = KIT_SANITIZE='$(SANITIZE)' mk/run-chapter
 chapter_number = $(firstword $(subst -, ,$(notdir $(1))))
+CHAPTER_NUMBERS := $(foreach chapter,$(CHAPTERS),$(call chapter_number,$(chapter)))
 define chapter_rules
 .PHONY: chapter-$(call chapter_number,$(1)) run-chapter-$(call chapter_number,$(1))
 chapter-$(call chapter_number,$(1)): $(call unit_programs,$(1))
 run-chapter-$(call chapter_number,$(1)): chapter-$(call chapter_number,$(1))
-	@mk/run-chapter $(1) $(BUILD)
+	@$(RUN_CHAPTER) $(1) $(BUILD)
 endef
 $(foreach chapter,$(CHAPTERS),$(eval $(call chapter_rules,$(chapter))))
 
+# A chapter that does not exist (make run-chapter-1): say which ones do.
+chapter-% run-chapter-%:
+	@echo "make: there is no chapter '$*'; the chapters are: $(CHAPTER_NUMBERS)" >&2
+	@$(if $(filter %$*,$(CHAPTER_NUMBERS)),echo "Did you mean: make \
+	    $(patsubst %$*,%,$@)$(firstword $(filter %$*,$(CHAPTER_NUMBERS)))" >&2)
+	@exit 2
+
+# Runs every chapter, then one line: chapters and programs run, and their verdicts.
 .PHONY: tour
 tour: all
-	@status=0; for chapter in $(CHAPTERS); do mk/run-chapter $$chapter $(BUILD) || status=1; done; \
-	exit $$status
+	@summary=$$(mktemp) && trap 'rm -f "$$summary"' EXIT && status=0 && \
+	for chapter in $(CHAPTERS); do \
+	    $(RUN_CHAPTER) --summary "$$summary" $$chapter $(BUILD) || status=1; \
+	done && mk/run-chapter --total "$$summary" && exit $$status
 
 # ---- tests, benchmarks, docs ----------------------------------------------------------------
 # TESTS picks bats files or folders: make test TESTS=tests/chapters/02-races.bats
 TESTS ?= tests
+# What the picked tests need built: tests/chapters/NN-x.bats needs chapters/NN-x (and, through
+# its uses.mk, the lessons it uses); tests/exercises/NN-x.bats needs exercises/NN-x and
+# solutions/NN-x; anything else (tests/cli_contract.bats, a folder) needs every program.
+test_units_of = $(or $(filter $(patsubst tests/%.bats,%,$(1)) \
+                              $(patsubst tests/exercises/%.bats,solutions/%,$(1)),$(UNITS)),all)
+TEST_UNITS := $(sort $(foreach path,$(patsubst ./%,%,$(TESTS)),\
+                  $(if $(filter tests/chapters/%.bats tests/exercises/%.bats,$(path)),\
+                       $(call test_units_of,$(path)),all)))
+TEST_PROGRAMS := $(if $(filter all,$(TEST_UNITS)),$(PROGRAMS),\
+                      $(foreach unit,$(TEST_UNITS),$(call unit_programs,$(unit))))
 .PHONY: test
-test: all | deps-test
+test: $(TEST_PROGRAMS) | deps-test
 	@KIT_BUILD=$(BUILD) KIT_BUILD_PREFIX=$(BUILD_PREFIX) KIT_CC='$(CC)' KIT_SANITIZE='$(SANITIZE)' \
 	    tests/run $(TESTS)
+
+# The build folder of these settings, for scripts: make -s build-folder SANITIZE=thread
+.PHONY: build-folder
+build-folder:
+	@echo '$(BUILD)'
 
 .PHONY: bench
 bench: all | deps-bench
@@ -172,14 +210,35 @@ bench: all | deps-bench
 
 .PHONY: docs
 docs: | deps-docs
-	@mkdir -p build/docs
-	doxygen docs/Doxyfile
+	@rm -rf build/docs/html build/docs/filter.log && mkdir -p build/docs # nothing stale stays
+	$(Q)$(call say,DOXY,docs/Doxyfile)doxygen docs/Doxyfile
+	@[ ! -s build/docs/filter.log ] || { echo "docs: docs/filter failed (above)" >&2; exit 1; }
 	@echo "docs: open build/docs/html/index.html"
 
+# ---- layout: .clang-format ------------------------------------------------------------------
+FORMAT_SOURCES = $(sort $(shell find common chapters exercises solutions tests \
+                                     -name '*.[ch]' -not -path '*/build/*' 2>/dev/null))
+.PHONY: format format-check
+format: | deps-format
+	$(Q)$(call say,FMT,$(words $(FORMAT_SOURCES)) files)clang-format -i $(FORMAT_SOURCES)
+
+# Names every file whose layout differs from .clang-format, and fails if there is one (CI).
+format-check: | deps-format
+	@differ=0; \
+	for file in $(FORMAT_SOURCES); do \
+	    lines=$$(clang-format "$$file" | diff "$$file" - | grep -c '^<'); \
+	    [ "$$lines" -eq 0 ] && continue; \
+	    echo "$$file: $$lines line(s) to change"; differ=$$((differ + 1)); \
+	done; \
+	[ $$differ -eq 0 ] || \
+	    { echo "format-check: $$differ files differ from .clang-format (make format fixes them)"; \
+	      exit 1; }
+
 # ---- system packages ------------------------------------------------------------------------
-.PHONY: deps deps-build deps-test deps-docs deps-bench
-deps: deps-build deps-test deps-docs deps-bench
-	@mk/need-packages lessons $(LESSON_PACKAGES)
+.PHONY: deps deps-build deps-test deps-docs deps-bench deps-format
+deps:
+	@mk/need-packages --verbose 'the kit' $(sort $(BUILD_PACKAGES) $(LESSON_PACKAGES) \
+	    $(TEST_PACKAGES) $(DOCS_PACKAGES) $(BENCH_PACKAGES) $(FORMAT_PACKAGES))
 deps-build:
 	@mk/need-packages build $(BUILD_PACKAGES)
 deps-bench:
@@ -188,6 +247,8 @@ deps-test:
 	@mk/need-packages tests $(TEST_PACKAGES)
 deps-docs:
 	@mk/need-packages docs $(DOCS_PACKAGES)
+deps-format:
+	@mk/need-packages format $(FORMAT_PACKAGES)
 
 # ---- more targets: each mk/*.mk adds a few (grading, fuzzing, ...) ---------------------------
 # A fragment adds its lines to `make help` with: HELP_LINES += "  make fuzz ...  what it does"
@@ -209,10 +270,12 @@ help:
 	@echo "  make test             run the whole bats suite (TESTS=path picks files or folders)"
 	@echo "  make bench            run the measuring programs and print one table of figures"
 	@echo "  make docs             build the Doxygen site into build/docs/"
+	@echo "  make format           lay out every .c and .h as .clang-format says"
+	@echo "  make format-check     name the files whose layout differs (CI)"
 	@echo "  make deps             install the Debian packages the kit needs (as root)"
 	@echo "  make clean            remove build/"
 	@$(foreach line,$(HELP_LINES),echo $(line);)
 	@echo "Options for every target:"
-	@echo "  CC=clang  SANITIZE=address,undefined  SANITIZE=thread  WERROR=1"
+	@echo "  CC=clang  SANITIZE=address,undefined  SANITIZE=thread  WERROR=1  V=1 (full command lines)"
 	@echo "Lessons:"
 	@$(foreach chapter,$(CHAPTERS),echo "  $(notdir $(chapter))";)

@@ -1,6 +1,7 @@
 # Shared by every bats suite: load it with `load ../helpers` (from tests/chapters/ or tests/exercises/).
 #
 #   run_prog PROG [ARGS...]  run a program of this suite's lesson under a timeout, like bats' run
+#                            (--timeout S, --one-cpu before PROG)
 #   prog_path PROG           the path of a program of this suite's lesson
 #   kit_timeout              seconds a program may run before its process group is killed
 #   run_on_one_cpu PROG      run_prog, pinned to CPU 0 whatever CPUs the suite may use
@@ -28,31 +29,38 @@ prog_path() {
     echo "$KIT_ROOT/$KIT_BUILD/$KIT_LESSON/$1"
 }
 
-# run_prog [--timeout S] PROG [ARGS...]
+# run_prog [--timeout S] [--one-cpu] PROG [ARGS...]
 # Runs under timeout(1), which puts the program in its own process group and on expiry kills
 # the whole group (TERM, then KILL 2 s later): a hung program, and any child it forked, dies.
-# $status 124 (or 137) means it timed out.
+# --one-cpu pins it to CPU 0 with taskset. $status 124 (or 137) means it timed out.
 run_prog() {
-    local seconds=30
-    if [ "$1" = --timeout ]; then seconds=$2; shift 2; fi
+    local seconds=30 pin=()
+    while :; do
+        case $1 in
+        --timeout) seconds=$2; shift 2 ;;
+        --one-cpu) pin=(taskset -c 0); shift ;;
+        *) break ;;
+        esac
+    done
     local prog=$1
     shift
-    run timeout -k 2 "$(kit_timeout "$seconds")" "$(prog_path "$prog")" "$@"
+    run timeout -k 2 "$(kit_timeout "$seconds")" "${pin[@]}" "$(prog_path "$prog")" "$@"
 }
 
-# run_on_one_cpu PROG [ARGS...]: like run_prog, pinned to CPU 0 (where races must show too).
+# run_on_one_cpu [--timeout S] PROG [ARGS...]: run_prog, pinned to CPU 0 (where races must
+# show too).
 run_on_one_cpu() {
-    local prog=$1
-    shift
-    run timeout -k 2 "$(kit_timeout 30)" taskset -c 0 "$(prog_path "$prog")" "$@"
+    run_prog --one-cpu "$@"
 }
 
 # tsan_build NN-x: build chapters/NN-x with ThreadSanitizer beside the suite's own build (same
-# compiler, same build prefix) and print the folder its programs land in.
+# compiler, same build prefix) and print the folder its programs land in, as make names it.
 tsan_build() {
-    make -s -C "$KIT_ROOT" "chapter-${1%%-*}" SANITIZE=thread CC="$KIT_CC" \
-        BUILD_PREFIX="$KIT_BUILD_PREFIX" >&2 || return 1
-    echo "$KIT_ROOT/$KIT_BUILD_PREFIX/$(basename "${KIT_CC%% *}")-thread/chapters/$1"
+    local settings=(SANITIZE=thread CC="$KIT_CC" BUILD_PREFIX="$KIT_BUILD_PREFIX")
+    make -s -C "$KIT_ROOT" "chapter-${1%%-*}" "${settings[@]}" >&2 || return 1
+    local build
+    build=$(make -s --no-print-directory -C "$KIT_ROOT" build-folder "${settings[@]}") || return 1
+    echo "$KIT_ROOT/$build/chapters/$1"
 }
 
 # True when the programs under test were built with ThreadSanitizer.

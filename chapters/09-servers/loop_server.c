@@ -73,9 +73,12 @@ static void on_duration_over(struct ev_loop *loop, void *data)
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
-        {"port", required_argument, NULL, 'p'},     {"port-file", required_argument, NULL, 'f'},
-        {"timeout", required_argument, NULL, 't'},  {"duration", required_argument, NULL, 'd'},
-        {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+        {"port", required_argument, NULL, 'p'},
+        {"port-file", required_argument, NULL, 'f'},
+        {"timeout", required_argument, NULL, 't'},
+        {"duration", required_argument, NULL, 'd'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct server_options config = {.timeout = 10, .quiet = false, .program = "loop_server"};
@@ -87,8 +90,14 @@ int main(int argc, char *argv[])
     kit_cli_init(usage);
     for (int opt; (opt = getopt_long(argc, argv, "p:t:d:qh", options, NULL)) != -1;) {
         switch (opt) {
-        case 'p': port = kit_parse_long("--port", optarg, 0, 65535); serve = true; break;
-        case 'f': port_file = optarg; serve = true; break;
+        case 'p':
+            port = kit_parse_long("--port", optarg, 0, 65535);
+            serve = true;
+            break;
+        case 'f':
+            port_file = optarg;
+            serve = true;
+            break;
         case 't': config.timeout = kit_parse_double("--timeout", optarg, 0.05, 3600); break;
         case 'd': duration = kit_parse_double("--duration", optarg, 0.01, 1e6); break;
         case 'q': config.quiet = true; break;
@@ -120,7 +129,11 @@ int main(int argc, char *argv[])
 
     if (port_file != NULL)
         write_port_file(port_file, bound_port);
-    if (printf("listening on http://127.0.0.1:%d\n", bound_port) < 0 || fflush(stdout) == EOF)
+    if (printf("listening on http://127.0.0.1:%d\n", bound_port) < 0 ||
+        (!serve && printf("demo: serving for %g s; for a server that stays, run `loop_server "
+                          "--port 8080` and `curl localhost:8080/json`\n",
+                          duration) < 0) ||
+        fflush(stdout) == EOF)
         kit_die_errno("write to stdout");
 
     int loop_status = ev_run(loop);
@@ -139,7 +152,8 @@ int main(int argc, char *argv[])
         fprintf(stderr, "loop_server: %s: stopped after serving %ld requests\n",
                 strsignal(stopped_by), served);
     if (!serve && printf("OK: served %ld requests in %g s, at most %ld at once; give --port to "
-                         "serve until Ctrl-C\n", served, duration, most) < 0)
+                         "serve until Ctrl-C\n",
+                         served, duration, most) < 0)
         kit_die_errno("write to stdout");
     return 0;
 }

@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -102,15 +103,33 @@ static void stall(int fd)
         ;
 }
 
-/* Send the head and body of @p response. */
+/* Send the head and body of @p response together, with one sendmsg() while it all fits: two
+ * separate small writes would meet Nagle's algorithm and the client's delayed ACK, and each
+ * response would wait some 40 ms for nothing. */
 static int send_response(int fd, const struct http_response *response, bool keep_alive,
                          int version_minor)
 {
     char head[HTTP_RESPONSE_HEAD_MAX];
     size_t head_len = http_render_head(response, keep_alive, version_minor, head);
-    if (send_all(fd, head, head_len) == -1)
-        return -1;
-    return send_all(fd, response->body, http_body_to_send(response));
+    size_t body_len = http_body_to_send(response), sent = 0;
+    while (sent < head_len + body_len) {
+        struct iovec parts[2];
+        int count = 0;
+        if (sent < head_len)
+            parts[count++] = (struct iovec){head + sent, head_len - sent};
+        size_t body_sent = sent > head_len ? sent - head_len : 0;
+        if (body_len > body_sent)
+            parts[count++] =
+                (struct iovec){(char *)response->body + body_sent, body_len - body_sent};
+        struct msghdr message = {.msg_iov = parts, .msg_iovlen = (size_t)count};
+        ssize_t n = sendmsg(fd, &message, MSG_NOSIGNAL);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1)
+            return -1; /* EAGAIN here is SO_SNDTIMEO: the client stopped reading */
+        sent += (size_t)n;
+    }
+    return 0;
 }
 
 /* Answer one parsed request. Returns true if the connection stays open for another. */
@@ -126,8 +145,8 @@ static bool answer(struct client *c, const struct http_request *request)
         stall(c->fd);
     else if (response.delayed)
         delay_unless_stopping(response.delay_seconds);
-    bool sent = !response.stall &&
-                send_response(c->fd, &response, keep_alive, request->version_minor) == 0;
+    bool sent =
+        !response.stall && send_response(c->fd, &response, keep_alive, request->version_minor) == 0;
     if (!sent && !response.stall)
         client_log(c, "client gone mid-response", strerror(errno));
     if (response.counted)
@@ -181,10 +200,25 @@ static void serve_client(struct client *c)
     }
 }
 
+/* Close gently: shut our side, then read what the client still sends until it closes too,
+ * for at most about a second. Closing with unread bytes would send a reset, which can destroy
+ * the answer (a 414, say) before the client has read it. */
+static void linger(int fd)
+{
+    static const struct timeval linger_limit = {0, 200 * 1000};
+    char scratch[4096];
+    double start = kit_now();
+    if (shutdown(fd, SHUT_WR) == 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &linger_limit, sizeof linger_limit) == 0)
+        while (recv(fd, scratch, sizeof scratch, 0) > 0 && kit_seconds_since(start) < 1)
+            ;
+}
+
 static void *client_thread(void *arg)
 {
     struct client *c = arg;
     serve_client(c);
+    linger(c->fd);
     KIT_CHECK_EN(pthread_mutex_lock(&clients_lock));
     *(c->prev ? &c->prev->next : &clients) = c->next;
     if (c->next)
@@ -202,7 +236,8 @@ static void *client_thread(void *arg)
 static void start_client(int fd, const struct sockaddr_in *address, long max_threads,
                          const pthread_attr_t *attr)
 {
-    struct timeval limit = {(time_t)timeout_s, (suseconds_t)((timeout_s - (time_t)timeout_s) * 1e6)};
+    struct timeval limit = {(time_t)timeout_s,
+                            (suseconds_t)((timeout_s - (time_t)timeout_s) * 1e6)};
     struct client *c = calloc(1, sizeof *c);
     if (c == NULL || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) == -1 ||
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) == -1) {
@@ -228,6 +263,7 @@ static void start_client(int fd, const struct sockaddr_in *address, long max_thr
     if (en != 0) {
         client_log(c, "no thread for this client", strerror(en));
         reject(c, 503, "too many connections");
+        linger(fd);
         close(fd);
         stats_connection_closed(&state.stats);
         free(c);
@@ -254,10 +290,14 @@ static long stop_clients(double seconds)
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
-        {"port", required_argument, NULL, 'p'},    {"port-file", required_argument, NULL, 'f'},
-        {"timeout", required_argument, NULL, 't'}, {"duration", required_argument, NULL, 'd'},
-        {"max-threads", required_argument, NULL, 'm'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"port", required_argument, NULL, 'p'},
+        {"port-file", required_argument, NULL, 'f'},
+        {"timeout", required_argument, NULL, 't'},
+        {"duration", required_argument, NULL, 'd'},
+        {"max-threads", required_argument, NULL, 'm'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     long port = 0, max_threads = 10000;
     const char *port_file = NULL;
@@ -266,8 +306,14 @@ int main(int argc, char *argv[])
     kit_cli_init(usage);
     for (int opt; (opt = getopt_long(argc, argv, "p:t:d:m:qh", options, NULL)) != -1;) {
         switch (opt) {
-        case 'p': port = kit_parse_long("--port", optarg, 0, 65535); serve = true; break;
-        case 'f': port_file = optarg; serve = true; break;
+        case 'p':
+            port = kit_parse_long("--port", optarg, 0, 65535);
+            serve = true;
+            break;
+        case 'f':
+            port_file = optarg;
+            serve = true;
+            break;
         case 't': timeout_s = kit_parse_double("--timeout", optarg, 0.05, 3600); break;
         case 'd': duration = kit_parse_double("--duration", optarg, 0.01, 1e6); break;
         case 'm': max_threads = kit_parse_long("--max-threads", optarg, 1, 100000); break;
@@ -294,7 +340,11 @@ int main(int argc, char *argv[])
         kit_die_errno("listen on 127.0.0.1:%ld", port);
     if (port_file != NULL)
         write_port_file(port_file, bound_port);
-    if (printf("listening on http://127.0.0.1:%d\n", bound_port) < 0 || fflush(stdout) == EOF)
+    if (printf("listening on http://127.0.0.1:%d\n", bound_port) < 0 ||
+        (!serve && printf("demo: serving for %g s; for a server that stays, run `thread_server "
+                          "--port 8080` and `curl localhost:8080/json`\n",
+                          duration) < 0) ||
+        fflush(stdout) == EOF)
         kit_die_errno("write to stdout");
 
     /* The main thread only accepts: poll the listening socket and the signalfd. */
@@ -324,7 +374,8 @@ int main(int argc, char *argv[])
     }
     close(listen_fd);
     long left = stop_clients(1.0);
-    long served = atomic_load(&state.stats.requests), most = atomic_load(&state.stats.max_in_flight);
+    long served = atomic_load(&state.stats.requests),
+         most = atomic_load(&state.stats.max_in_flight);
     if (left > 0) { /* they are detached: exit() ends them; their memory goes with the process */
         fprintf(stderr, "thread_server: %ld threads still busy 1 s after the stop\n", left);
     } else {
@@ -332,10 +383,11 @@ int main(int argc, char *argv[])
         server_state_destroy(&state);
     }
     close(stop_fd);
-    if (!quiet)
+    if (serve && !quiet)
         fprintf(stderr, "thread_server: stopped after serving %ld requests\n", served);
     if (!serve && printf("OK: served %ld requests in %g s, at most %ld at once; give --port to "
-                         "serve until Ctrl-C\n", served, duration, most) < 0)
+                         "serve until Ctrl-C\n",
+                         served, duration, most) < 0)
         kit_die_errno("write to stdout");
     return 0;
 }

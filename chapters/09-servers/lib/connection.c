@@ -25,10 +25,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-enum { INITIAL_INPUT = 1024,   /* bytes of input buffer a new connection starts with */
-       ACCEPTS_PER_ROUND = 64  /* accept() calls per readable event: others get a turn */ };
-static const double LINGER_S = 1.0;          /* longest wait for a closing client's end of file */
-static const double ACCEPT_PAUSE_S = 0.1;    /* after EMFILE: time for descriptors to free up */
+enum {
+    INITIAL_INPUT = 1024,  /* bytes of input buffer a new connection starts with */
+    ACCEPTS_PER_ROUND = 64 /* accept() calls per readable event: others get a turn */
+};
+static const double LINGER_S = 1.0;       /* longest wait for a closing client's end of file */
+static const double ACCEPT_PAUSE_S = 0.1; /* after EMFILE: time for descriptors to free up */
 
 enum conn_state { READING, WAITING, STALLED, WRITING, LINGERING };
 
@@ -36,20 +38,20 @@ struct conn {
     struct server *server;
     int fd;
     enum conn_state state;
-    unsigned watching;           /* what the loop watches fd for now: EV_READ, EV_WRITE, 0 */
-    char client[32];             /* "127.0.0.1:54321", for log lines */
+    unsigned watching; /* what the loop watches fd for now: EV_READ, EV_WRITE, 0 */
+    char client[32];   /* "127.0.0.1:54321", for log lines */
     char client_ip[INET_ADDRSTRLEN];
-    char *in;                    /* bytes received and not yet parsed */
+    char *in; /* bytes received and not yet parsed */
     size_t in_len, in_cap;
     struct http_response response; /* the answer being waited on or written */
     char head[HTTP_RESPONSE_HEAD_MAX];
-    size_t head_len, sent;       /* sent counts head bytes first, then body bytes */
+    size_t head_len, sent; /* sent counts head bytes first, then body bytes */
     int version_minor;
-    bool keep_alive;             /* after this response */
-    bool in_flight;              /* counted in /stats' in_flight right now */
-    double deadline;             /* READING, WRITING, LINGERING: when to give up */
+    bool keep_alive; /* after this response */
+    bool in_flight;  /* counted in /stats' in_flight right now */
+    double deadline; /* READING, WRITING, LINGERING: when to give up */
     struct ev_timer *timeout_timer, *delay_timer;
-    struct conn *prev, *next;    /* the server's list, to close them all at the end */
+    struct conn *prev, *next; /* the server's list, to close them all at the end */
 };
 
 struct server {
@@ -67,7 +69,8 @@ static void on_timeout(struct ev_loop *loop, void *data);
 static void on_accept(struct ev_loop *loop, int fd, unsigned events, void *data);
 static bool serve_input(struct conn *c);
 
-static void conn_log(const struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void conn_log(const struct conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void conn_log(const struct conn *c, const char *fmt, ...)
 {
     if (c->server->options.quiet)
@@ -173,8 +176,8 @@ static bool conn_write(struct conn *c)
             parts[count++] = (struct iovec){c->head + c->sent, c->head_len - c->sent};
         size_t body_sent = c->sent > c->head_len ? c->sent - c->head_len : 0;
         if (body_len > body_sent)
-            parts[count++] = (struct iovec){(char *)c->response.body + body_sent,
-                                            body_len - body_sent};
+            parts[count++] =
+                (struct iovec){(char *)c->response.body + body_sent, body_len - body_sent};
         struct msghdr message = {.msg_iov = parts, .msg_iovlen = (size_t)count};
         ssize_t sent = sendmsg(c->fd, &message, MSG_NOSIGNAL);
         if (sent == -1 && errno == EINTR)
@@ -259,10 +262,8 @@ static bool serve_input(struct conn *c)
     while (c->state == READING && c->in_len > 0) {
         struct http_request request;
         switch (http_parse_request(c->in, c->in_len, &request)) {
-        case HTTP_INCOMPLETE:
-            return true;
-        case HTTP_ERROR:
-            return reject(c, request.error_status, request.error_reason);
+        case HTTP_INCOMPLETE: return true;
+        case HTTP_ERROR: return reject(c, request.error_status, request.error_reason);
         case HTTP_COMPLETE:
             if (!dispatch(c, &request))
                 return false;
@@ -330,8 +331,8 @@ static void on_timeout(struct ev_loop *loop, void *data)
             return;
         has_deadline = true; /* LINGERING now, or WRITING the 408 */
     }
-    double wait = has_deadline && c->deadline > now ? c->deadline - now
-                                                     : c->server->options.timeout;
+    double wait =
+        has_deadline && c->deadline > now ? c->deadline - now : c->server->options.timeout;
     c->timeout_timer = ev_after(loop, wait, on_timeout, c);
     if (c->timeout_timer == NULL) {
         conn_log(c, "ev_after: %s", strerror(errno));
@@ -350,8 +351,12 @@ static void conn_open(struct server *s, int fd, const struct sockaddr_in *addres
         free(c), free(in), close(fd);
         return;
     }
-    *c = (struct conn){.server = s, .fd = fd, .state = READING, .in = in,
-                       .in_cap = INITIAL_INPUT, .next = s->conns};
+    *c = (struct conn){.server = s,
+                       .fd = fd,
+                       .state = READING,
+                       .in = in,
+                       .in_cap = INITIAL_INPUT,
+                       .next = s->conns};
     inet_ntop(AF_INET, &address->sin_addr, c->client_ip, sizeof c->client_ip);
     snprintf(c->client, sizeof c->client, "%s:%d", c->client_ip, ntohs(address->sin_port));
     if (c->next)
@@ -373,8 +378,7 @@ static void on_resume_accept(struct ev_loop *loop, void *data)
     struct server *s = data;
     s->resume_timer = NULL;
     if (ev_watch(loop, s->listen_fd, EV_READ, on_accept, s) == -1)
-        fprintf(stderr, "%s: ev_watch listening socket: %s\n", s->options.program,
-                strerror(errno));
+        fprintf(stderr, "%s: ev_watch listening socket: %s\n", s->options.program, strerror(errno));
 }
 
 /* Out of descriptors (or memory): stop accepting for a moment. The pending connections stay
@@ -400,8 +404,8 @@ static void on_accept(struct ev_loop *loop, int fd, unsigned events, void *data)
     for (int i = 0; i < ACCEPTS_PER_ROUND; i++) {
         struct sockaddr_in address;
         socklen_t length = sizeof address;
-        int client = accept4(fd, (struct sockaddr *)&address, &length,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int client =
+            accept4(fd, (struct sockaddr *)&address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (client >= 0) {
             conn_open(s, client, &address);
         } else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {

@@ -25,8 +25,14 @@ struct flaky_entry {
     long seen; /* requests for this id so far */
 };
 
-enum { MAX_DELAY_S = 60, MAX_BYTES = 10 * 1024 * 1024, MAX_NUMBERS = 1000000,
-       MAX_FLAKY_FAILURES = 1000, MAX_ID_LEN = 127, MAX_NEWS = 1000000 };
+enum {
+    MAX_DELAY_S = 60,
+    MAX_BYTES = 10 * 1024 * 1024,
+    MAX_NUMBERS = 1000000,
+    MAX_FLAKY_FAILURES = 1000,
+    MAX_ID_LEN = 127,
+    MAX_NEWS = 1000000
+};
 
 /* The same bytes every time: make bench serves a copy of them from nginx. */
 static const char json_document[] =
@@ -49,10 +55,10 @@ static const char index_text[] =
     "  /stats/reset      the figures before the reset, then zero them and forget /flaky ids\n";
 
 static const char *const headlines[] = {
-    "Harbour bridge reopens after repairs", "Library extends its opening hours",
-    "Local team wins the regional final", "New bus line links the two campuses",
+    "Harbour bridge reopens after repairs",    "Library extends its opening hours",
+    "Local team wins the regional final",      "New bus line links the two campuses",
     "Farmers market moves to the old station", "Council approves the bicycle plan",
-    "Record crowd at the summer festival", "School robotics club heads to the nationals",
+    "Record crowd at the summer festival",     "School robotics club heads to the nationals",
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -74,8 +80,8 @@ void error_response(struct http_response *response, int status, const char *reas
     int len = asprintf(&body, "{\"error\": \"%s\"}\n", reason);
     http_response_free(response);
     if (len < 0)
-        set_body(response, status, "application/json", out_of_memory,
-                 sizeof out_of_memory - 1, false);
+        set_body(response, status, "application/json", out_of_memory, sizeof out_of_memory - 1,
+                 false);
     else
         set_body(response, status, "application/json", body, (size_t)len, true);
     response->close = true;
@@ -145,8 +151,11 @@ static char *utf8_copy(struct http_text text)
         return NULL;
     const unsigned char *s = (const unsigned char *)text.start, *end = s + text.len;
     while (s < end) {
-        size_t n = *s < 0x80 ? 1 : (*s & 0xE0) == 0xC0 ? 2 : (*s & 0xF0) == 0xE0 ? 3
-                 : (*s & 0xF8) == 0xF0 ? 4 : 0;
+        size_t n = *s < 0x80             ? 1
+                   : (*s & 0xE0) == 0xC0 ? 2
+                   : (*s & 0xF0) == 0xE0 ? 3
+                   : (*s & 0xF8) == 0xF0 ? 4
+                                         : 0;
         bool valid = n > 0 && (size_t)(end - s) >= n;
         for (size_t i = 1; valid && i < n; i++)
             valid = (s[i] & 0xC0) == 0x80;
@@ -241,16 +250,16 @@ static bool get_uuid(struct http_response *r, const struct route_args *a)
     return printf_reply(r, 200, "application/json",
                         "{\"uuid\": \"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
                         "%02x%02x%02x%02x%02x%02x\"}\n",
-                        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-                        b[11], b[12], b[13], b[14], b[15]);
+                        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+                        b[12], b[13], b[14], b[15]);
 }
 
 static bool get_user_agent(struct http_response *r, const struct route_args *a)
 {
     const struct http_text *agent = http_find_header(a->request, "user-agent");
     cJSON *object = cJSON_CreateObject();
-    if (object && !add_client_text(object, "user-agent",
-                                   agent ? *agent : (struct http_text){"", 0})) {
+    if (object &&
+        !add_client_text(object, "user-agent", agent ? *agent : (struct http_text){"", 0})) {
         cJSON_Delete(object);
         return false;
     }
@@ -275,8 +284,8 @@ static bool add_header(cJSON *headers, const struct http_header *h)
     memcpy(joined + before_len, ", ", 2);
     memcpy(joined + before_len + 2, h->value.start, h->value.len);
     cJSON_DeleteItemFromObjectCaseSensitive(headers, name); /* frees before */
-    bool added = add_client_text(headers, name,
-                                 (struct http_text){joined, before_len + 2 + h->value.len});
+    bool added =
+        add_client_text(headers, name, (struct http_text){joined, before_len + 2 + h->value.len});
     free(joined);
     return added;
 }
@@ -396,7 +405,8 @@ static long flaky_count_request(struct server_state *state, struct http_text id)
     pthread_mutex_lock(&state->flaky_lock);
     struct flaky_entry *entry = NULL;
     for (size_t i = 0; i < state->flaky_count && !entry; i++)
-        if (strlen(state->flaky[i].id) == id.len && memcmp(state->flaky[i].id, id.start, id.len) == 0)
+        if (strlen(state->flaky[i].id) == id.len &&
+            memcmp(state->flaky[i].id, id.start, id.len) == 0)
             entry = &state->flaky[i];
     if (entry == NULL) {
         if (state->flaky_count < FLAKY_MAX_IDS) {
@@ -421,7 +431,8 @@ static bool get_flaky(struct http_response *r, const struct route_args *a)
     query_param(a->request->query, "id", &id);
     if (!whole_number(a->rest, 0, MAX_FLAKY_FAILURES, &failures) || id.len > MAX_ID_LEN ||
         memchr(id.start, '\0', id.len) != NULL) {
-        error_response(r, 400, "/flaky/K?id=X wants K from 0 to 1000 and an id of 127 bytes at most");
+        error_response(r, 400,
+                       "/flaky/K?id=X wants K from 0 to 1000 and an id of 127 bytes at most");
         return true;
     }
     long attempt = flaky_count_request(a->state, id);
@@ -478,13 +489,20 @@ static const struct route {
     bool prefix;
     bool (*handler)(struct http_response *, const struct route_args *);
 } routes[] = {
-    {"/json", false, get_json},         {"/uuid", false, get_uuid},
-    {"/user-agent", false, get_user_agent}, {"/headers", false, get_headers},
-    {"/ip", false, get_ip},             {"/delay/", true, get_delay},
-    {"/status/", true, get_status},     {"/bytes/", true, get_bytes},
-    {"/numbers/", true, get_numbers},   {"/news/", true, get_news},
-    {"/flaky/", true, get_flaky},       {"/stall", false, get_stall},
-    {"/stats", false, get_stats},       {"/stats/reset", false, get_stats_reset},
+    {"/json", false, get_json},
+    {"/uuid", false, get_uuid},
+    {"/user-agent", false, get_user_agent},
+    {"/headers", false, get_headers},
+    {"/ip", false, get_ip},
+    {"/delay/", true, get_delay},
+    {"/status/", true, get_status},
+    {"/bytes/", true, get_bytes},
+    {"/numbers/", true, get_numbers},
+    {"/news/", true, get_news},
+    {"/flaky/", true, get_flaky},
+    {"/stall", false, get_stall},
+    {"/stats", false, get_stats},
+    {"/stats/reset", false, get_stats_reset},
     {"/", false, get_index},
 };
 
@@ -496,9 +514,9 @@ int route_request(struct server_state *state, const struct http_request *request
     struct route_args args = {state, request, {NULL, 0}, client_ip};
     for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !found; i++) {
         size_t len = strlen(routes[i].path);
-        if (routes[i].prefix ? request->path.len > len &&
-                                   memcmp(request->path.start, routes[i].path, len) == 0
-                             : http_text_is(request->path, routes[i].path)) {
+        if (routes[i].prefix
+                ? request->path.len > len && memcmp(request->path.start, routes[i].path, len) == 0
+                : http_text_is(request->path, routes[i].path)) {
             found = &routes[i];
             args.rest = (struct http_text){request->path.start + len, request->path.len - len};
         }
@@ -514,8 +532,8 @@ int route_request(struct server_state *state, const struct http_request *request
         errno = ENOMEM;
         return -1;
     }
-    if (found && (http_text_is(request->path, "/stats") ||
-                  http_text_is(request->path, "/stats/reset")))
+    if (found &&
+        (http_text_is(request->path, "/stats") || http_text_is(request->path, "/stats/reset")))
         response->counted = false;
     response->head_only = http_text_is(request->method, "HEAD");
     /* A body the server does not read would be taken for the next request: close instead. */
@@ -551,8 +569,11 @@ const char *http_reason_phrase(int status)
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
     case 505: return "HTTP Version Not Supported";
-    default: return status < 300 ? "Success" : status < 400 ? "Redirection"
-                  : status < 500 ? "Client Error" : "Server Error";
+    default:
+        return status < 300   ? "Success"
+               : status < 400 ? "Redirection"
+               : status < 500 ? "Client Error"
+                              : "Server Error";
     }
 }
 
@@ -580,9 +601,8 @@ size_t http_render_head(const struct http_response *response, bool keep_alive, i
                         char *buf)
 {
     int len = snprintf(buf, HTTP_RESPONSE_HEAD_MAX,
-                       "HTTP/1.%d %d %s\r\nServer: kit-local-server\r\nDate: %s\r\n",
-                       version_minor, response->status, http_reason_phrase(response->status),
-                       http_date());
+                       "HTTP/1.%d %d %s\r\nServer: kit-local-server\r\nDate: %s\r\n", version_minor,
+                       response->status, http_reason_phrase(response->status), http_date());
     if (response->content_type != NULL)
         len += snprintf(buf + len, HTTP_RESPONSE_HEAD_MAX - (size_t)len,
                         "Content-Type: %s\r\nContent-Length: %zu\r\n", response->content_type,

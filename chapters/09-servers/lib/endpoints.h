@@ -44,13 +44,13 @@ struct http_response {
     const char *content_type; /**< NULL when there is no body (204, 304) */
     const char *body;         /**< the body, static or owned (see body_owned) */
     size_t body_len;
-    bool body_owned;          /**< body was malloc'ed: http_response_free() frees it */
-    bool head_only;           /**< a HEAD request: send the head, not the body */
-    bool close;               /**< close the connection after this response */
-    bool counted;             /**< the request is counted in /stats (all but /stats itself) */
-    bool delayed;             /**< send only after delay_seconds (/delay/S) */
+    bool body_owned; /**< body was malloc'ed: http_response_free() frees it */
+    bool head_only;  /**< a HEAD request: send the head, not the body */
+    bool close;      /**< close the connection after this response */
+    bool counted;    /**< the request is counted in /stats (all but /stats itself) */
+    bool delayed;    /**< send only after delay_seconds (/delay/S) */
     double delay_seconds;
-    bool stall;               /**< never send anything (/stall) */
+    bool stall; /**< never send anything (/stall) */
 };
 
 /** Initialise @p state. Returns 0, or -1 with errno set (ENOMEM). */

@@ -255,8 +255,7 @@ static void split_target(struct http_request *request)
                           : (struct http_text){request->target.start + request->target.len, 0};
 }
 
-enum http_parse_result http_parse_request(const char *buf, size_t len,
-                                          struct http_request *request)
+enum http_parse_result http_parse_request(const char *buf, size_t len, struct http_request *request)
 {
     memset(request, 0, sizeof *request);
     request->error_status = 400;

@@ -57,11 +57,11 @@ struct http_header {
 
 /** A parsed request head. Every http_text points into the buffer given to the parser. */
 struct http_request {
-    struct http_text method;  /**< e.g. GET (case-sensitive, as HTTP says) */
-    struct http_text target;  /**< e.g. /flaky/2?id=a: path and query as sent */
-    struct http_text path;    /**< the target up to '?' */
-    struct http_text query;   /**< after '?', empty if none */
-    int version_minor;        /**< 0 for HTTP/1.0, 1 for HTTP/1.1 */
+    struct http_text method; /**< e.g. GET (case-sensitive, as HTTP says) */
+    struct http_text target; /**< e.g. /flaky/2?id=a: path and query as sent */
+    struct http_text path;   /**< the target up to '?' */
+    struct http_text query;  /**< after '?', empty if none */
+    int version_minor;       /**< 0 for HTTP/1.0, 1 for HTTP/1.1 */
     struct http_header headers[HTTP_MAX_HEADERS];
     size_t header_count;
     size_t head_len;          /**< bytes up to and including the blank line */

@@ -62,8 +62,8 @@ static void exec_server(const char *path, int out_fd, pid_t parent, const char *
         _exit(1);
     execv(path, (char *const *)argv);
     char message[PATH_MAX + 64];
-    int len = snprintf(message, sizeof message, "local server: exec %s: %s\n", path,
-                       strerror(errno));
+    int len =
+        snprintf(message, sizeof message, "local server: exec %s: %s\n", path, strerror(errno));
     if (len > 0 && write(STDERR_FILENO, message, (size_t)len) < 0)
         _exit(127);
     _exit(127);
@@ -79,15 +79,16 @@ static int read_listening_line(int fd)
     while (len < sizeof line - 1 && memchr(line, '\n', len) == NULL) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        long waited_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        long waited_ms =
+            (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
         struct pollfd ready = {.fd = fd, .events = POLLIN};
-        int polled = waited_ms < START_TIMEOUT_MS
-                         ? poll(&ready, 1, (int)(START_TIMEOUT_MS - waited_ms)) : 0;
+        int polled =
+            waited_ms < START_TIMEOUT_MS ? poll(&ready, 1, (int)(START_TIMEOUT_MS - waited_ms)) : 0;
         if (polled == -1 && errno == EINTR)
             continue;
         if (polled <= 0) {
-            fprintf(stderr, "local server: no listening line within %d ms%s%s\n",
-                    START_TIMEOUT_MS, polled ? ": " : "", polled ? strerror(errno) : "");
+            fprintf(stderr, "local server: no listening line within %d ms%s%s\n", START_TIMEOUT_MS,
+                    polled ? ": " : "", polled ? strerror(errno) : "");
             return -1;
         }
         ssize_t got = read(fd, line + len, sizeof line - 1 - len);
@@ -102,8 +103,7 @@ static int read_listening_line(int fd)
     }
     line[len] = '\0';
     int port;
-    if (sscanf(line, "listening on http://127.0.0.1:%d", &port) != 1 || port <= 0 ||
-        port > 65535) {
+    if (sscanf(line, "listening on http://127.0.0.1:%d", &port) != 1 || port <= 0 || port > 65535) {
         fprintf(stderr, "local server: unexpected first line: %s", line);
         return -1;
     }

@@ -1,0 +1,134 @@
+# Chapter 09, servers: rows for tests/bench/run (sourced; its bench_* functions are in scope).
+# 1. /json requests per second, `wrk -t1 -c50` on loopback: loop_server against nginx with one
+#    worker serving a file with the same bytes (no access log), side by side in this run, in
+#    alternating rounds, best of 3 each. Target: loop_server at x0.8 of nginx or better.
+#    thread_server in the same rounds, for the chapter's comparison (no target).
+# 2. What 1000 idle connections cost each server: threads and resident memory (c10k_client).
+# 3. C10K: 10,000 connections held, the time a newcomer waits for /json (target <= 50 ms), and
+#    500 concurrent /delay/0.5 requests (target: done in 0.75 s or less, "about half a second").
+# Every server started here is stopped at the end, also when a step fails.
+
+servers_dir=$(mktemp -d)
+servers_pids=()
+
+servers_cleanup() {
+    local pid
+    for pid in "${servers_pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    for pid in "${servers_pids[@]}"; do wait "$pid" 2>/dev/null; done
+    servers_pids=()
+    rm -rf "$servers_dir"
+}
+trap servers_cleanup EXIT
+
+# servers_start NAME: one of chapter 09's servers on a free port; sets servers_port. (Not
+# called in $(...): a subshell would lose the PID that servers_cleanup needs.)
+servers_start() {
+    "$KIT_BUILD/chapters/09-servers/$1" --port=0 --port-file="$servers_dir/$1.port" --quiet \
+        >/dev/null 2>"$servers_dir/$1.log" </dev/null &
+    servers_pids+=($!)
+    local tries
+    for tries in $(seq 500); do
+        [ -s "$servers_dir/$1.port" ] && { servers_port=$(cat "$servers_dir/$1.port"); return 0; }
+        sleep 0.01
+    done
+    echo "bench: $1 did not start: $(cat "$servers_dir/$1.log")" >&2
+    return 1
+}
+
+# A port nobody listens on (nginx cannot report the port it was given for port 0).
+servers_free_port() {
+    local port
+    for _ in $(seq 100); do
+        port=$((20000 + RANDOM % 20000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
+    done
+    return 1
+}
+
+# servers_start_nginx BODY_FILE: nginx, 1 worker, serving BODY_FILE at /json; sets servers_port.
+servers_start_nginx() {
+    local port
+    port=$(servers_free_port) || return 1
+    cp "$1" "$servers_dir/json" && chmod 755 "$servers_dir" && chmod 644 "$servers_dir/json"
+    cat >"$servers_dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $servers_dir/nginx.pid;
+error_log $servers_dir/nginx-error.log;
+$([ "$(id -u)" -eq 0 ] && echo "user root;")
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $servers_dir/nginx-body;
+    proxy_temp_path $servers_dir/nginx-proxy;
+    fastcgi_temp_path $servers_dir/nginx-fastcgi;
+    uwsgi_temp_path $servers_dir/nginx-uwsgi;
+    scgi_temp_path $servers_dir/nginx-scgi;
+    server {
+        listen 127.0.0.1:$port;
+        location = /json { default_type application/json; alias $servers_dir/json; }
+    }
+}
+EOF
+    nginx -e "$servers_dir/nginx-error.log" -p "$servers_dir" -c "$servers_dir/nginx.conf" \
+        </dev/null >/dev/null 2>&1 &
+    servers_pids+=($!)
+    for _ in $(seq 500); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/json" && { servers_port=$port; return 0; }
+        sleep 0.01
+    done
+    echo "bench: nginx did not start: $(cat "$servers_dir/nginx-error.log")" >&2
+    return 1
+}
+
+# servers_wrk PORT: /json requests per second over 2 s, wrk -t1 -c50.
+servers_wrk() {
+    wrk -t1 -c50 -d2s "http://127.0.0.1:$1/json" 2>/dev/null |
+        awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }'
+}
+
+servers_max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 > b + 0) ? a : b }'; }
+
+servers_loop_rps='' servers_nginx_rps='' servers_thread_rps=''
+if servers_start loop_server && servers_loop_port=$servers_port &&
+    servers_start thread_server && servers_thread_port=$servers_port &&
+    curl -sS -o "$servers_dir/body" "http://127.0.0.1:$servers_loop_port/json" &&
+    servers_start_nginx "$servers_dir/body" && servers_nginx_port=$servers_port; then
+    for _ in 1 2 3; do # alternating rounds: a busy moment hurts both, not one
+        servers_loop_rps=$(servers_max "$servers_loop_rps" "$(servers_wrk "$servers_loop_port")")
+        servers_nginx_rps=$(servers_max "$servers_nginx_rps" "$(servers_wrk "$servers_nginx_port")")
+        servers_thread_rps=$(servers_max "$servers_thread_rps" "$(servers_wrk "$servers_thread_port")")
+    done
+fi
+servers_ratio=$(awk -v l="$servers_loop_rps" -v n="$servers_nginx_rps" \
+    'BEGIN { if (n > 0 && l > 0) printf "%.2f", l / n }')
+bench_row "loop_server /json, wrk -t1 -c50 (best of 3 x 2 s)" \
+    "${servers_loop_rps:+$servers_loop_rps req/s}" "-" "-"
+bench_row "nginx, 1 worker, the same bytes, same rounds" \
+    "${servers_nginx_rps:+$servers_nginx_rps req/s}" "-" "-"
+bench_row "loop_server vs nginx" "${servers_ratio:+x$servers_ratio}" ">= x0.8" \
+    "$(bench_at_least "$servers_ratio" 0.8)"
+bench_row "thread_server /json, same rounds (a thread per connection)" \
+    "${servers_thread_rps:+$servers_thread_rps req/s}" "-" "-"
+servers_cleanup
+
+# What c10k_client saw the server hold: "1000: 1 thread, 3.6 MB resident".
+servers_held() { grep -m1 -oE 'the server holds [0-9]+: .*' <<<"$BENCH_OUT" | sed 's/the server holds //'; }
+
+for servers_kind in loop thread; do
+    servers_cost=''
+    bench_run chapters/09-servers c10k_client --server=$servers_kind --connections=1000 \
+        --delays=0 && servers_cost=$(servers_held)
+    bench_row "1000 idle connections held by ${servers_kind}_server" "$servers_cost" "-" "-"
+done
+
+servers_newcomer='' servers_delays=''
+if bench_run chapters/09-servers c10k_client --connections=10000 --delays=500 --delay=0.5; then
+    servers_newcomer=$(grep -m1 -oE 'in [0-9.]+ ms' <<<"$BENCH_OUT" | grep -oE '[0-9.]+')
+    servers_delays=$(grep -m1 -E '^3\. ' <<<"$BENCH_OUT" | grep -oE 'in [0-9.]+ s' | grep -oE '[0-9.]+')
+fi
+bench_row "loop_server, 10,000 connections open: a newcomer's GET /json" \
+    "${servers_newcomer:+$servers_newcomer ms}" "<= 50 ms" "$(bench_at_most "$servers_newcomer" 50)"
+bench_row "loop_server: 500 concurrent /delay/0.5 all answered in" \
+    "${servers_delays:+$servers_delays s}" "<= 0.75 s" "$(bench_at_most "$servers_delays" 0.75)"
+trap - EXIT
