@@ -24,8 +24,8 @@
  *
  * Usage: fetch_async [-n N] [-t SECONDS] [-q] [URL...]
  */
-#include "kit.h"
 #include "../08-event-loop/lib/event_loop.h"
+#include "kit.h"
 #include "lib/fetch.h"
 
 #include <errno.h>
@@ -153,8 +153,10 @@ static rlim_t raise_fd_limit(void)
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
-        {"repeat", required_argument, NULL, 'n'}, {"timeout", required_argument, NULL, 't'},
-        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {"repeat", required_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, 't'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     long repeat = 0; /* 0: not given */

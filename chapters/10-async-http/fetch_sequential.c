@@ -35,8 +35,10 @@ static const char usage[] =
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
-        {"repeat", required_argument, NULL, 'n'}, {"timeout", required_argument, NULL, 't'},
-        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {"repeat", required_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, 't'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     long repeat = 0; /* 0: not given */

@@ -189,8 +189,8 @@ void fetch_print(const struct fetch_result *result, bool quiet)
         printf("http   %3ld  %8jd bytes  %6.3f s  %s: HTTP error status %ld%s\n", result->status,
                (intmax_t)result->bytes, result->seconds, result->url, result->status, attempts);
     else
-        printf("ok     %3ld  %8jd bytes  %6.3f s  %s%s\n", result->status,
-               (intmax_t)result->bytes, result->seconds, result->url, attempts);
+        printf("ok     %3ld  %8jd bytes  %6.3f s  %s%s\n", result->status, (intmax_t)result->bytes,
+               result->seconds, result->url, attempts);
 }
 
 double fetch_cpu_seconds(void)

@@ -15,8 +15,8 @@
 #ifndef FETCH_H
 #define FETCH_H
 
-#include "kit.h"
 #include "../../09-servers/lib/local_server.h"
+#include "kit.h"
 
 #include <curl/curl.h>
 #include <stdbool.h>
@@ -25,19 +25,19 @@
 /** Exit (status 1) with curl's own message if an easy-interface call failed. Used for calls
  *  that fail only when something is badly wrong (out of memory, an option this libcurl lacks),
  *  never for a transfer's result: that is recorded per URL with fetch_record(). */
-#define FETCH_CHECK_EASY(call)                                                                   \
-    do {                                                                                         \
-        CURLcode fetch_code_ = (call);                                                           \
-        if (fetch_code_ != CURLE_OK)                                                             \
-            kit_die("%s: %s", #call, curl_easy_strerror(fetch_code_));                          \
+#define FETCH_CHECK_EASY(call)                                                                     \
+    do {                                                                                           \
+        CURLcode fetch_code_ = (call);                                                             \
+        if (fetch_code_ != CURLE_OK)                                                               \
+            kit_die("%s: %s", #call, curl_easy_strerror(fetch_code_));                             \
     } while (0)
 
 /** The same for the multi interface: CURLMcode, told by curl_multi_strerror(). */
-#define FETCH_CHECK_MULTI(call)                                                                  \
-    do {                                                                                         \
-        CURLMcode fetch_mcode_ = (call);                                                         \
-        if (fetch_mcode_ != CURLM_OK)                                                            \
-            kit_die("%s: %s", #call, curl_multi_strerror(fetch_mcode_));                        \
+#define FETCH_CHECK_MULTI(call)                                                                    \
+    do {                                                                                           \
+        CURLMcode fetch_mcode_ = (call);                                                           \
+        if (fetch_mcode_ != CURLM_OK)                                                              \
+            kit_die("%s: %s", #call, curl_multi_strerror(fetch_mcode_));                           \
     } while (0)
 
 /** What happened to one URL. */
