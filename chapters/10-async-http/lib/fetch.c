@@ -1,0 +1,231 @@
+/**
+ * @file fetch.c
+ * @brief Chapter 10's shared plumbing: the URL list, curl's options and checks, lines, summary.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include "fetch.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The local server's pid while it runs, for the handler below (0: none). */
+static volatile sig_atomic_t running_server_pid;
+
+/* Ctrl-C, SIGTERM or a closed terminal while the local server runs: stop it and reap it, say
+ * so, then die of the same signal. Only async-signal-safe calls. The server gets SIGTERM and
+ * up to 2 s to finish cleanly (a sanitizer build writes its report then), then SIGKILL. */
+static void stop_server_and_leave(int signo)
+{
+    pid_t pid = running_server_pid;
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        pid_t done = 0;
+        for (int waited_ms = 0; done == 0 && waited_ms < 2000; waited_ms += 10) {
+            done = waitpid(pid, NULL, WNOHANG);
+            if (done == 0)
+                nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+            else if (done == -1 && errno == EINTR)
+                done = 0;
+        }
+        if (done == 0) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+                continue;
+        }
+    }
+    const char *name = signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "SIGHUP";
+    const char *parts[] = {program_invocation_short_name, ": interrupted by ", name,
+                           pid > 0 ? ": stopped the local server\n" : "\n"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (write(STDERR_FILENO, parts[i], strlen(parts[i])) < 0)
+            break;
+    signal(signo, SIG_DFL);
+    raise(signo);
+}
+
+/* Send the stop signals to @p handler (or SIG_DFL). */
+static void handle_stop_signals(void (*handler)(int))
+{
+    const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction action = {.sa_handler = handler};
+    sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+        sigaddset(&action.sa_mask, signals[i]); /* one stop at a time */
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+        if (sigaction(signals[i], &action, NULL) != 0)
+            kit_die_errno("sigaction %d", signals[i]);
+}
+
+void fetch_plan_build(struct fetch_plan *plan, int argc, char *argv[], int first_operand,
+                      long repeat, const char *default_path)
+{
+    *plan = (struct fetch_plan){0};
+    /* A reader that goes away (`| head`) makes printf fail with EPIPE, which fetch_report()
+     * reports, instead of killing the program without a word. */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        kit_die_errno("signal SIGPIPE");
+    /* One line per URL as it ends, even into a file or a pipe: a run that is stopped or
+     * killed has already shown what it did. */
+    if (setvbuf(stdout, NULL, _IOLBF, 0) != 0)
+        kit_die_errno("setvbuf stdout");
+    size_t given = (size_t)(argc - first_operand);
+    if (given == 0) {
+        handle_stop_signals(stop_server_and_leave);
+        if (local_server_start(&plan->server) != 0)
+            kit_die("could not start the local server (give URLs to fetch instead)");
+        running_server_pid = plan->server.pid;
+        plan->own_server = true;
+        for (long i = 0; i < repeat; i++)
+            fetch_plan_add_local(plan, default_path);
+        return;
+    }
+    plan->count = given * (size_t)repeat;
+    plan->urls = calloc(plan->count, sizeof plan->urls[0]);
+    if (plan->urls == NULL)
+        kit_die_errno("calloc %zu URLs", plan->count);
+    for (size_t i = 0; i < plan->count; i++)
+        plan->urls[i] = argv[first_operand + i % given];
+}
+
+void fetch_plan_add_local(struct fetch_plan *plan, const char *path)
+{
+    char *url;
+    if (asprintf(&url, "%s%s", plan->server.url, path) < 0)
+        kit_die_errno("asprintf");
+    const char **urls = realloc(plan->urls, (plan->count + 1) * sizeof urls[0]);
+    char **local_urls = realloc(plan->local_urls, (plan->local_count + 1) * sizeof url);
+    if (urls == NULL || local_urls == NULL)
+        kit_die_errno("realloc %zu URLs", plan->count + 1);
+    plan->urls = urls;
+    plan->local_urls = local_urls;
+    plan->urls[plan->count++] = plan->local_urls[plan->local_count++] = url;
+}
+
+void fetch_plan_free(struct fetch_plan *plan)
+{
+    if (plan->own_server) {
+        handle_stop_signals(SIG_DFL);
+        running_server_pid = 0;
+        local_server_stop(&plan->server);
+    }
+    for (size_t i = 0; i < plan->local_count; i++)
+        free(plan->local_urls[i]);
+    free(plan->local_urls);
+    free(plan->urls);
+    *plan = (struct fetch_plan){0};
+}
+
+/* CURLOPT_WRITEFUNCTION: count the body's bytes and drop them (a scraper would parse them). */
+static size_t count_body_bytes(char *data, size_t size, size_t count, void *userdata)
+{
+    (void)data;
+    struct fetch_result *result = userdata;
+    result->bytes += (curl_off_t)(size * count);
+    return size * count; /* anything else would tell curl to abort the transfer */
+}
+
+void fetch_prepare(CURL *easy, struct fetch_result *result, double timeout)
+{
+    result->code = CURLE_OK;
+    result->status = 0;
+    result->bytes = 0;
+    result->seconds = 0;
+    result->error[0] = '\0';
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_URL, result->url));
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, count_body_bytes));
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_WRITEDATA, result));
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, result->error));
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_PRIVATE, result));
+    /* The whole transfer, name lookup to last byte: a server that never answers (/stall)
+     * ends as CURLE_OPERATION_TIMEDOUT instead of hanging the program. */
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000)));
+    /* No SIGALRM for name lookup timeouts: signals and threads do not mix (fetch_threads). */
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L));
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_USERAGENT, "concurrency-in-c/10"));
+}
+
+CURL *fetch_easy_new(struct fetch_result *result, double timeout)
+{
+    CURL *easy = curl_easy_init();
+    if (easy == NULL)
+        kit_die("curl_easy_init failed (out of memory?)");
+    fetch_prepare(easy, result, timeout);
+    return easy;
+}
+
+void fetch_record(CURL *easy, struct fetch_result *result, CURLcode code)
+{
+    result->code = code;
+    FETCH_CHECK_EASY(curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &result->status));
+    FETCH_CHECK_EASY(curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &result->seconds));
+}
+
+bool fetch_succeeded(const struct fetch_result *result)
+{
+    return result->code == CURLE_OK && result->status < 400;
+}
+
+void fetch_print(const struct fetch_result *result, bool quiet)
+{
+    if (quiet && fetch_succeeded(result))
+        return;
+    char attempts[32] = "";
+    if (result->attempts > 1)
+        snprintf(attempts, sizeof attempts, "  (%d attempts)", result->attempts);
+    if (result->code != CURLE_OK) /* no HTTP answer at all: curl says why */
+        printf("error  ---  %8jd bytes  %6.3f s  %s: transport error: %s%s%s%s%s\n",
+               (intmax_t)result->bytes, result->seconds, result->url,
+               curl_easy_strerror(result->code), result->error[0] ? " (" : "", result->error,
+               result->error[0] ? ")" : "", attempts);
+    else if (result->status >= 400) /* an answer, and the answer is "failed" */
+        printf("http   %3ld  %8jd bytes  %6.3f s  %s: HTTP error status %ld%s\n", result->status,
+               (intmax_t)result->bytes, result->seconds, result->url, result->status, attempts);
+    else
+        printf("ok     %3ld  %8jd bytes  %6.3f s  %s%s\n", result->status, (intmax_t)result->bytes,
+               result->seconds, result->url, attempts);
+}
+
+double fetch_cpu_seconds(void)
+{
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0)
+        kit_die_errno("getrusage");
+    return (double)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           (double)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+int fetch_report(const struct fetch_result *results, size_t count, double wall_start,
+                 double cpu_start)
+{
+    double wall = kit_seconds_since(wall_start), cpu = fetch_cpu_seconds() - cpu_start;
+    size_t transport_errors = 0, http_errors = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (results[i].code != CURLE_OK)
+            transport_errors++;
+        else if (results[i].status >= 400)
+            http_errors++;
+    }
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0)
+        kit_die_errno("getrusage");
+    size_t failed = transport_errors + http_errors;
+    printf("summary: %zu transfers, %zu ok, %zu HTTP error statuses, %zu transport errors; "
+           "wall %.3f s, cpu %.3f s, peak memory %.1f MiB\n",
+           count, count - failed, http_errors, transport_errors, wall, cpu,
+           (double)usage.ru_maxrss / 1024);
+    if (failed == 0)
+        printf("OK: all %zu transfers succeeded\n", count);
+    else
+        printf("FAILED: %zu of %zu transfers failed\n", failed, count);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        kit_die_errno("write to stdout");
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,108 @@
+/**
+ * @file fetch.h
+ * @brief What chapter 10's four fetchers share: the URL list, curl's checks, one line per URL.
+ *
+ * Each fetcher differs only in how it runs its transfers (one after another, on threads, all in
+ * one thread on the event loop, K at a time). Everything else is here, once:
+ * - fetch_plan_build(): the URLs from the command line, or, when none is given, the kit's local
+ *   server (chapter 09) started on a free port and stopped by fetch_plan_free().
+ * - fetch_prepare() sets the options every transfer gets: a timeout (nothing hangs), an error
+ *   buffer for curl's own words, a write callback that counts the body instead of storing it.
+ * - fetch_record() reads what happened; fetch_print() writes the URL's line, telling a transport
+ *   error (no HTTP answer at all) from an HTTP error status (an answer that says "failed").
+ * - fetch_report() prints the summary and the verdict and returns the exit status.
+ */
+#ifndef FETCH_H
+#define FETCH_H
+
+#include "../../09-servers/lib/local_server.h"
+#include "kit.h"
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/** Exit (status 1) with curl's own message if an easy-interface call failed. Used for calls
+ *  that fail only when something is badly wrong (out of memory, an option this libcurl lacks),
+ *  never for a transfer's result: that is recorded per URL with fetch_record(). */
+#define FETCH_CHECK_EASY(call)                                                                     \
+    do {                                                                                           \
+        CURLcode fetch_code_ = (call);                                                             \
+        if (fetch_code_ != CURLE_OK)                                                               \
+            kit_die("%s: %s", #call, curl_easy_strerror(fetch_code_));                             \
+    } while (0)
+
+/** The same for the multi interface: CURLMcode, told by curl_multi_strerror(). */
+#define FETCH_CHECK_MULTI(call)                                                                    \
+    do {                                                                                           \
+        CURLMcode fetch_mcode_ = (call);                                                           \
+        if (fetch_mcode_ != CURLM_OK)                                                              \
+            kit_die("%s: %s", #call, curl_multi_strerror(fetch_mcode_));                           \
+    } while (0)
+
+/** What happened to one URL. */
+struct fetch_result {
+    const char *url;
+    CURLcode code;               /**< CURLE_OK, or the transport error that ended it */
+    long status;                 /**< the HTTP status received, 0 if none */
+    curl_off_t bytes;            /**< body bytes received */
+    double seconds;              /**< the transfer's own time (CURLINFO_TOTAL_TIME) */
+    int attempts;                /**< 1, or more after retries (fetch_limited) */
+    char error[CURL_ERROR_SIZE]; /**< CURLOPT_ERRORBUFFER: curl's detail about the error */
+};
+
+/** The URLs to fetch, and the local server when the plan started one. */
+struct fetch_plan {
+    const char **urls;
+    size_t count;
+    char **local_urls; /**< the local server's URLs in urls, owned (none when URLs were given) */
+    size_t local_count;
+    bool own_server;
+    struct local_server server;
+};
+
+/** Plan the transfers: each URL operand (argv[first_operand..argc-1]) @p repeat times, or, with
+ *  no operand, the local server's @p default_path @p repeat times (the server is started here,
+ *  and SIGINT, SIGTERM or SIGHUP stop it and reap it before the program dies of the signal).
+ *  Also makes stdout line-buffered and ignores SIGPIPE (a closed stdout is reported by
+ *  fetch_report()). Exits 1 if the server cannot start. */
+void fetch_plan_build(struct fetch_plan *plan, int argc, char *argv[], int first_operand,
+                      long repeat, const char *default_path);
+
+/** Add the local server's @p path (a server the plan started) to the plan's URLs, once. */
+void fetch_plan_add_local(struct fetch_plan *plan, const char *path);
+
+/** Stop the local server (if the plan started it) and free the plan. */
+void fetch_plan_free(struct fetch_plan *plan);
+
+/** Set what every transfer of the chapter gets on @p easy: the URL, @p timeout seconds for the
+ *  whole transfer, the error buffer and byte counter in @p result, CURLOPT_PRIVATE = @p result.
+ *  Resets result's fields (keeps url and attempts). An easy handle may be prepared again and
+ *  reused for the next URL: it keeps its connections open (what requests.Session does). */
+void fetch_prepare(CURL *easy, struct fetch_result *result, double timeout);
+
+/** A new easy handle, prepared for @p result (exits 1 if curl_easy_init fails). */
+CURL *fetch_easy_new(struct fetch_result *result, double timeout);
+
+/** Record how the transfer on @p easy ended (@p code from curl_easy_perform or the multi's
+ *  CURLMSG_DONE message): the HTTP status and the time. */
+void fetch_record(CURL *easy, struct fetch_result *result, CURLcode code);
+
+/** True when the transfer got an answer and the answer was not an HTTP error (status < 400). */
+bool fetch_succeeded(const struct fetch_result *result);
+
+/** Print the URL's line (only failures when @p quiet), e.g.
+ *  `ok     200    4096 bytes  0.203 s  http://127.0.0.1:8080/bytes/4096` or
+ *  `error  ---       0 bytes  0.001 s  http://127.0.0.1:9/: transport error: ...`. */
+void fetch_print(const struct fetch_result *result, bool quiet);
+
+/** User plus system CPU seconds this process has used so far (all its threads). */
+double fetch_cpu_seconds(void);
+
+/** Print the summary (counts, wall and CPU time since @p wall_start and @p cpu_start, peak
+ *  memory) and the verdict line; exits 1 if stdout could not be written. Returns the exit
+ *  status: 0 if every transfer succeeded, 1 otherwise. */
+int fetch_report(const struct fetch_result *results, size_t count, double wall_start,
+                 double cpu_start);
+
+#endif /* FETCH_H */

@@ -1,0 +1,217 @@
+#!/usr/bin/env bats
+# Chapter 10, async HTTP with libcurl: the four fetchers against the kit's local server (one per
+# suite, started in setup_file). Each test checks the per-URL lines, the summary and the exit
+# code; concurrency is proved by the server's own count of requests in flight (/stats), not by
+# timing: sequential had 1 in flight, threads W, async all of them, limited never more than K.
+
+load ../helpers
+load ../server
+
+FETCHERS=(fetch_sequential fetch_threads fetch_async fetch_limited)
+
+setup_file() {
+    start_local_server
+    start_truncating_server
+}
+
+teardown_file() {
+    kill "$TRUNCATING_PID" 2>/dev/null
+    stop_local_server
+}
+
+# A port on 127.0.0.1 where nothing listens: bound by the kernel's choice, then closed.
+refused_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The local server has no endpoint that hangs up in the middle of a body, so this one does:
+# every connection gets a head promising 1000 bytes, 10 of them, and a close. It runs for the
+# whole suite (stopped in teardown_file); its URL is in $TRUNCATING_URL.
+start_truncating_server() {
+    local port_file="$BATS_FILE_TMPDIR/truncating.port"
+    setpriv --pdeathsig TERM -- python3 -c '
+import socket, sys
+listener = socket.create_server(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    print(listener.getsockname()[1], file=f)
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    client, _ = listener.accept()
+    client.recv(4096)
+    client.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
+    client.close()
+' "$port_file" </dev/null >/dev/null 2>&1 3>&- &
+    TRUNCATING_PID=$!
+    local tries=0
+    until [ -s "$port_file" ] || [ $tries -ge 250 ]; do sleep 0.02; tries=$((tries + 1)); done
+    [ -s "$port_file" ] || { echo "the truncating server did not start" >&2; return 1; }
+    export TRUNCATING_PID TRUNCATING_URL="http://127.0.0.1:$(cat "$port_file")/truncated"
+}
+
+# run_in_session PROG [ARGS...]: run_prog, as the leader of a new session, then check that no
+# process of that session is left (the local server a program started must be stopped).
+run_in_session() {
+    local prog
+    prog=$(prog_path "$1")
+    shift
+    run timeout -k 2 "$(kit_timeout 30)" setsid bash -c 'echo $$ >"$0"; exec "$@"' \
+        "$BATS_TEST_TMPDIR/sid" "$prog" "$@"
+    local sid left
+    sid=$(cat "$BATS_TEST_TMPDIR/sid")
+    left=$(ps -eo sid=,pid=,stat=,args= | awk -v sid="$sid" '$1 == sid')
+    [ -z "$left" ] || fail "left running after the program exited: $left"
+}
+
+@test "each fetcher with no URL starts the local server, fetches, stops it, and says OK" {
+    local prog
+    for prog in "${FETCHERS[@]}"; do
+        run_in_session "$prog"
+        assert_success
+        assert_line --regexp '^ok +200 +[0-9]+ bytes +[0-9.]+ s +http://127\.0\.0\.1:[0-9]+/delay/0\.2$'
+        assert_line --regexp '^OK: all [0-9]+ transfers succeeded$'
+    done
+}
+
+@test "SIGTERM to a fetcher, or Ctrl-C to its group, stops and reaps the server it started" {
+    local run signal target
+    for run in fetch_sequential "fetch_threads --workers=1" "fetch_limited --max-in-flight=1"; do
+        local words=($run) # the program, then its options
+        local prog=${words[0]}
+        for signal in TERM INT; do
+            # The program leads a new session (its pid is the session and group id) with SIGINT
+            # back to its default (bash ignores it in background jobs); setsid --wait forks
+            # first if it must, and waits.
+            rm -f "$BATS_TEST_TMPDIR/pid" "$BATS_TEST_TMPDIR/out"
+            setsid --wait bash -c 'echo $$ >"$0"; exec env --default-signal=INT "$@"' \
+                "$BATS_TEST_TMPDIR/pid" "$(prog_path "$prog")" "${words[@]:1}" -n 50 \
+                >"$BATS_TEST_TMPDIR/out" 2>&1 </dev/null 3>&- &
+            local waiter=$! tries=0
+            until grep -qs '^ok ' "$BATS_TEST_TMPDIR/out" || [ $tries -ge 500 ]; do
+                sleep 0.02
+                tries=$((tries + 1))
+            done
+            grep -q '^ok ' "$BATS_TEST_TMPDIR/out" || fail "$prog printed no line: $(cat "$BATS_TEST_TMPDIR/out")"
+            local pid
+            pid=$(cat "$BATS_TEST_TMPDIR/pid")
+            target=$pid
+            [ "$signal" = INT ] && target=-$pid # Ctrl-C reaches the whole group
+            kill -"$signal" -- "$target"
+            local status=0
+            wait "$waiter" || status=$?
+            [ "$status" -ne 0 ] || fail "$prog exited 0 after SIG$signal"
+            grep -q "interrupted by SIG$signal: stopped the local server" "$BATS_TEST_TMPDIR/out" ||
+                fail "$prog did not say so: $(tail -2 "$BATS_TEST_TMPDIR/out")"
+            local left
+            left=$(ps -eo sid=,pid=,stat=,args= | awk -v sid="$pid" '$1 == sid')
+            [ -z "$left" ] || fail "left after SIG$signal to $prog: $left"
+        done
+    done
+}
+
+@test "a URL's line gives its status, its bytes and its time; the summary counts them" {
+    local prog
+    for prog in "${FETCHERS[@]}"; do
+        run_prog "$prog" "$KIT_SERVER_URL/bytes/4096" "$KIT_SERVER_URL/json"
+        assert_success
+        assert_line --regexp "^ok +200 +4096 bytes +[0-9.]+ s +$KIT_SERVER_URL/bytes/4096\$"
+        assert_line --regexp '^summary: 2 transfers, 2 ok, 0 HTTP error statuses, 0 transport errors;'
+        assert_line 'OK: all 2 transfers succeeded'
+    done
+}
+
+@test "fetch_sequential has one request in flight at a time" {
+    server_stats_reset
+    run_prog fetch_sequential -n 4 "$KIT_SERVER_URL/delay/0.1"
+    assert_success
+    [ "$(server_stat max_in_flight)" -eq 1 ]
+}
+
+@test "fetch_threads has as many requests in flight as it has workers" {
+    server_stats_reset
+    run_prog fetch_threads --workers=4 -n 8 "$KIT_SERVER_URL/delay/0.5"
+    assert_success
+    assert_line '4 worker threads'
+    [ "$(server_stat max_in_flight)" -eq 4 ]
+}
+
+@test "fetch_async has all its requests in flight at once, past select's 1024 descriptors" {
+    server_stats_reset
+    run_prog fetch_async --quiet -n 1500 "$KIT_SERVER_URL/delay/0.5"
+    assert_success
+    assert_line 'OK: all 1500 transfers succeeded'
+    local max
+    max=$(server_stat max_in_flight)
+    [ "$max" -gt 1024 ] || fail "at most $max requests were in flight at once, expected over 1024"
+}
+
+@test "fetch_limited never has more than K in flight, and has K (the server's count)" {
+    server_stats_reset
+    run_prog fetch_limited --max-in-flight=3 -n 12 "$KIT_SERVER_URL/delay/0.2"
+    assert_success
+    assert_line 'OK: all 12 transfers succeeded'
+    [ "$(server_stat requests)" -ge 12 ]
+    [ "$(server_stat max_in_flight)" -eq 3 ]
+}
+
+@test "every kind of failure gets its own line, the other transfers finish, and the exit is 1" {
+    local port prog
+    port=$(refused_port)
+    for prog in "${FETCHERS[@]}"; do
+        # fetch_limited would retry three of these: -r 0 makes it give up at once like the rest.
+        local retries=()
+        [ "$prog" = fetch_limited ] && retries=(--retries=0)
+        run_prog "$prog" --timeout=0.5 "${retries[@]}" "http://127.0.0.1:$port/" \
+            http://no-such-host.invalid/ "$KIT_SERVER_URL/stall" "$KIT_SERVER_URL/status/500" \
+            "$KIT_SERVER_URL/status/404" "$TRUNCATING_URL" "$KIT_SERVER_URL/json"
+        assert_failure 1
+        assert_line --regexp "^error +--- .* http://127\.0\.0\.1:$port/: transport error: Couldn't connect to server \(.*\)\$"
+        assert_line --regexp "^error +--- .* http://no-such-host\.invalid/: transport error: Couldn't resolve host name \(.*\)\$"
+        assert_line --regexp "^error +--- .* s +$KIT_SERVER_URL/stall: transport error: Timeout was reached \(.*\)\$"
+        assert_line --regexp "^http +500 .* $KIT_SERVER_URL/status/500: HTTP error status 500\$"
+        assert_line --regexp "^http +404 .* $KIT_SERVER_URL/status/404: HTTP error status 404\$"
+        assert_line --regexp "^ok +200 .* $KIT_SERVER_URL/json\$"
+        assert_line --regexp "^error +--- +10 bytes .* $TRUNCATING_URL: transport error: Transferred a partial file \(.*\)\$"
+        assert_line --regexp '^summary: 7 transfers, 1 ok, 2 HTTP error statuses, 4 transport errors;'
+        assert_line 'FAILED: 6 of 7 transfers failed'
+    done
+}
+
+@test "fetch_limited retries a 5xx with exponential backoff until it succeeds" {
+    local url="$KIT_SERVER_URL/flaky/2?id=retry-$BATS_TEST_NUMBER-$$"
+    run_prog fetch_limited --backoff=0.05 "$url"
+    assert_success
+    assert_line --regexp "^retry +$(sed 's/[?.]/\\&/g' <<<"$url"): attempt 1 failed \(HTTP error status 5[0-9][0-9]\), next attempt in 0\.050 s\$"
+    assert_line --partial 'attempt 2 failed (HTTP error status 5'
+    assert_line --partial 'next attempt in 0.100 s'
+    assert_line --regexp '^ok +200 .*\(3 attempts\)$'
+}
+
+@test "fetch_limited gives up after its retries, and never retries a 404 or a bad name" {
+    local port
+    port=$(refused_port)
+    run_prog fetch_limited --retries=2 --backoff=0 "http://127.0.0.1:$port/" \
+        "$KIT_SERVER_URL/status/404" http://no-such-host.invalid/ "$KIT_SERVER_URL/status/503"
+    assert_failure 1
+    assert_line --regexp "^error .* http://127\.0\.0\.1:$port/: transport error: .*\(3 attempts\)\$"
+    assert_line --regexp "^http +503 .*\(3 attempts\)\$"
+    assert_line --regexp "^http +404 .*HTTP error status 404\$"
+    assert_line --regexp "^error .*no-such-host\.invalid/: transport error: Couldn't resolve host name \(.*\)\$"
+    refute_line --regexp '^retry .*(status/404|no-such-host)'
+}
+
+@test "a failed write to stdout is reported and exits 1" {
+    local prog
+    for prog in "${FETCHERS[@]}"; do
+        run bash -c '"$1" "$2" >/dev/full' _ "$(prog_path "$prog")" "$KIT_SERVER_URL/json"
+        assert_failure 1
+        assert_output --partial 'write to stdout'
+    done
+}
+
+@test "fetch_threads is clean under ThreadSanitizer" {
+    local dir
+    dir=$(tsan_build 10-async-http)
+    run timeout -k 2 "$(kit_timeout 60)" "$dir/fetch_threads" --workers=4 -n 8 "$KIT_SERVER_URL/json"
+    assert_success
+    refute_output --partial 'WARNING: ThreadSanitizer'
+}
