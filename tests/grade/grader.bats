@@ -102,7 +102,7 @@ copy_solution() {
     assert_line --regexp '^ +got: +it crashed: killed by SIGABRT$'
 }
 
-@test "timed-run: a hung program's whole process group is killed, and it exits 124" {
+@test "timed-run: a hung program's whole process group is killed, also when timed-run is stopped" {
     local marker="grade-selftest-$$-$RANDOM"
     # A program that hangs, and a child of its own that would outlive it.
     run "$KIT_ROOT/tests/grade/timed-run" 1 \
@@ -111,6 +111,14 @@ copy_solution() {
     assert_line --partial 'TIMEOUT: still running after 1 s, so it was killed'
     sleep 0.2
     ! pgrep -f "$marker" >/dev/null || fail "still running: $(pgrep -af "$marker")"
+    # Stopped from outside (Ctrl-C, a timeout of its own caller): the program goes too.
+    "$KIT_ROOT/tests/grade/timed-run" 60 bash -c "exec -a $marker-stopped sleep 62" &
+    local runner=$!
+    sleep 0.3
+    kill -TERM "$runner"
+    wait "$runner" || true
+    sleep 0.2
+    ! pgrep -f "$marker-stopped" >/dev/null || fail "still running after its runner was stopped"
     run "$KIT_ROOT/tests/grade/timed-run" 5 bash -c 'echo fine; exit 3'
     [ "$status" -eq 3 ]
     assert_output 'fine'
