@@ -59,11 +59,12 @@ copy_solution() {
 }
 
 @test "grader: a solution scores full marks, and says which exercises pass" {
-    grade --dir "$KIT_ROOT/solutions" --ex 01
+    grade --dir "$KIT_ROOT/solutions" --ex 01 --filter 'exact at 2, 4'
     assert_success
-    assert_line --regexp '^  subtotal 01-fix-the-race: ([0-9]+)/\1$'
-    assert_line --regexp '^Score: ([1-9][0-9]*)/\1$'
-    grade --dir "$KIT_ROOT/solutions" --ex 01 --progress
+    assert_line --regexp '^  \[ 3/3\] PASS  the total is exact at 2, 4 and 8 threads'
+    assert_line --regexp '^  subtotal 01-fix-the-race: 3/3$'
+    assert_line --regexp '^Score: 3/3$'
+    grade --dir "$KIT_ROOT/solutions" --ex 01 --filter 'exact at 2, 4' --progress
     assert_output --partial '1 of 1 exercises passing'
 }
 
