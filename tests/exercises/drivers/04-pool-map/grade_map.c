@@ -162,7 +162,7 @@ static void test_parallel(void)
     enum { COUNT = 32 };
     struct input inputs[COUNT];
     for (int i = 0; i < COUNT; i++)
-        inputs[i] = (struct input){.value = i, .work = 5 * 1000 * 1000}; /* 5 to 20 ms each */
+        inputs[i] = (struct input){.value = i, .work = 10 * 1000 * 1000}; /* 10 to 40 ms each */
     double cpu_start = cpu_seconds(), start = kit_now();
     map_and_check(workers, inputs, COUNT, 0);
     double wall = kit_seconds_since(start), cpu = cpu_seconds() - cpu_start;
