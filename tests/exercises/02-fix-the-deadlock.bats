@@ -1,0 +1,67 @@
+#!/usr/bin/env bats
+# Exercise 02, fix the deadlock: grades exercises/02-fix-the-deadlock/bank.c (or a copy, see
+# grade.bash). Heavy random transfers in both directions must finish in bounded time, on all
+# CPUs and on one, with every transfer done and the money in the bank unchanged; ThreadSanitizer
+# must see neither a data race nor two locks taken in opposite orders. A run that hangs is
+# killed after a few seconds and the report shows where each thread was waiting.
+
+load grade
+
+setup_file() { grade_setup_file; }
+
+HINT_ORDER="take the two locks of a transfer in one order that every thread agrees on, e.g. \
+the account that comes first in the array first, whichever way the money goes (chapter 03, \
+deadlock_fixed.c; README.md hints 1-3)"
+HINT_CONSERVE="a transfer must take from one account exactly what it pays into the other, \
+with both accounts locked, and must not give up half way (chapter 03, deadlock_fixed.c)"
+
+# expect_all_done THREADS TRANSFERS ACCOUNTS: the last run did every transfer and kept the money.
+expect_all_done() {
+    local expected_done=$(($1 * $2)) expected_money=$((1000 * $3)) done money
+    done=$(grep -oE 'transfers done -?[0-9]+' <<<"$output" | grep -oE -- '-?[0-9]+$')
+    money=$(grep -oE 'money in the bank -?[0-9]+' <<<"$output" | grep -oE -- '-?[0-9]+$')
+    [ "$status" -eq 0 ] && [ "$done" = "$expected_done" ] && [ "$money" = "$expected_money" ] &&
+        return 0
+    if [ "$status" -eq 124 ] || [ "$status" -gt 128 ] || [ -z "$done" ]; then
+        graded "all $expected_done transfers done within the time limit" "$HINT_ORDER"
+    else
+        graded "$expected_done transfers done and $expected_money in the bank" "$HINT_CONSERVE" \
+            "$done transfers done and $money in the bank (exit status $status)"
+    fi
+}
+
+@test "[4] heavy transfers both ways between 4 accounts end in bounded time, 3 runs" {
+    local run
+    for run in 1 2 3; do
+        grade_run --timeout 3 bank --threads=4 --accounts=4 --transfers=3000
+        expect_all_done 4 3000 4 || return 1
+    done
+}
+
+@test "[3] every transfer done, money conserved, at 2, 4 and 8 threads" {
+    local threads run
+    for threads in 2 4 8; do
+        for run in 1 2; do
+            grade_run --timeout 3 bank --threads=$threads --accounts=8 --transfers=2000
+            expect_all_done $threads 2000 8 || return 1
+        done
+    done
+}
+
+@test "[2] the same on one CPU (taskset -c 0), at 2 and 8 threads, 2 accounts and 8" {
+    grade_run --timeout 3 --one-cpu bank --threads=2 --accounts=2 --transfers=2000
+    expect_all_done 2 2000 2 || return 1
+    grade_run --timeout 3 --one-cpu bank --threads=8 --accounts=8 --transfers=2000
+    expect_all_done 8 2000 8
+}
+
+@test "[3] ThreadSanitizer sees no data race and no lock-order inversion" {
+    grade_run --timeout 3 --tsan bank --threads=4 --accounts=4 --transfers=500
+    [ "$status" -eq 0 ] && ! grep -q 'WARNING: ThreadSanitizer' <<<"$output" && return 0
+    if grep -q 'lock-order-inversion' <<<"$output"; then
+        graded "no ThreadSanitizer report" "$HINT_ORDER"
+    else
+        graded "no ThreadSanitizer report, and every transfer done" \
+            "every read and write of a balance must happen with that account's lock held"
+    fi
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bats
+# Exercise 03, bounded queue: grades exercises/03-bounded-queue/lib/queue.c (or a copy, see
+# grade.bash) with the grader's own driver, tests/exercises/drivers/03-bounded-queue/grade_queue.c,
+# built beside it. Blocking both ways, a woken thread that re-checks, close, and stress: every
+# item exactly once under many producers and consumers, on all CPUs and on one, and under
+# ThreadSanitizer. A queue that hangs is killed, with each thread's backtrace in the report.
+
+load grade
+
+setup_file() { grade_setup_file; }
+
+# expect_ok HINT: the last run printed OK and exited 0; else what it printed instead.
+expect_ok() {
+    [ "$status" -eq 0 ] && grep -q '^OK: ' <<<"$output" && return 0
+    local broken
+    broken=$(grep -m1 '^BROKEN: ' <<<"$output" | sed 's/^BROKEN: //')
+    if [ -n "$broken" ] && [ "$status" -eq 1 ]; then
+        graded "$1" "$2" "$broken"
+    else
+        graded "$1" "$2"
+    fi
+}
+
+HINT_WAIT="lock the mutex, then wait on a condition variable in a loop: while (count == \
+capacity && !closed) pthread_cond_wait(...) (chapter 05, bounded_queue.c, queue_put and \
+queue_get; README.md hints 1-4)"
+
+@test "[2] get waits while the queue is empty, and wakes up for a put" {
+    grade_run --timeout 15 grade_queue --test=get-blocks
+    expect_ok "queue_get waits on an empty queue, then returns the item put" "$HINT_WAIT"
+}
+
+@test "[2] put waits while the queue is full, and wakes up for a get; order kept" {
+    grade_run --timeout 15 grade_queue --test=put-blocks
+    expect_ok "the third put into 2 slots waits until a get; items come out 1, 2, 3" "$HINT_WAIT"
+}
+
+@test "[2] a getter woken for an item another thread took goes back to waiting (while, not if)" {
+    grade_run --timeout 15 grade_queue --test=stolen-wakeup
+    expect_ok "the woken getter checks the queue again and waits" \
+        "wait in a while loop, never an if: when the woken thread gets the mutex back, another \
+thread may already have taken the item (chapter 05's README, 'while, not if')"
+}
+
+@test "[2] close wakes every waiting get and put; get drains the queue, then says closed" {
+    grade_run --timeout 15 grade_queue --test=close
+    expect_ok "close wakes all waiters; put refused; get drains, then returns false" \
+        "queue_close sets closed under the lock and broadcasts both condition variables; the \
+wait loops also stop when closed (README.md hint 5)"
+}
+
+@test "[4] stress: every item exactly once, order per producer kept, at 1x1 up to 8x8 threads" {
+    local shape
+    for shape in "1 1 1" "4 4 1" "2 8 4" "8 2 16" "8 8 3"; do
+        read -r producers consumers capacity <<<"$shape"
+        grade_run --timeout 20 grade_queue --test=stress --producers=$producers \
+            --consumers=$consumers --capacity=$capacity --items=20000
+        expect_ok "20000 items, each exactly once" "$HINT_WAIT" || return 1
+    done
+}
+
+@test "[2] stress on one CPU (taskset -c 0): every item exactly once" {
+    local shape
+    for shape in "4 4 1" "2 8 4"; do
+        read -r producers consumers capacity <<<"$shape"
+        grade_run --timeout 20 --one-cpu grade_queue --test=stress --producers=$producers \
+            --consumers=$consumers --capacity=$capacity --items=20000
+        expect_ok "20000 items, each exactly once" "$HINT_WAIT" || return 1
+    done
+}
+
+@test "[2] ThreadSanitizer finds no data race in the queue under stress" {
+    grade_run --timeout 20 --tsan grade_queue --test=stress --producers=4 --consumers=4 \
+        --capacity=2 --items=5000
+    [ "$status" -eq 0 ] && ! grep -q 'WARNING: ThreadSanitizer' <<<"$output" && return 0
+    graded "no ThreadSanitizer report, and every item exactly once" \
+        "every read and write of the queue's fields, in every function, with the mutex held"
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# The grader's own tests (make test; make grade-selftest). What they prove, on every run:
+#   - every untouched stub in exercises/ scores zero, and a hung stub's report shows where
+#     each thread was stuck;
+#   - every deliberately broken solution (tests/grade/broken/*.patch, each applied to a copy of
+#     its reference solution) fails the test named on its "Caught by:" line;
+#   - a submission that does not compile, or crashes, loses only its own tests; the run goes on;
+#   - timed-run kills a hung program's whole process group; the JUnit report is valid XML.
+# That every solution passes every test is proven by tests/exercises/*.bats themselves, which
+# grade solutions/ when make test runs them; here, the grader's full-marks line is checked once.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+setup_file() {
+    : "${KIT_BUILD:?run the tests through make test}"
+    export GRADE_WORK="$KIT_ROOT/$KIT_BUILD_PREFIX/grade/selftest"
+    case $KIT_BUILD_PREFIX in /*) GRADE_WORK="$KIT_BUILD_PREFIX/grade/selftest" ;; esac
+    mkdir -p "$GRADE_WORK"
+}
+
+# The grader, on plain builds: what these tests prove does not depend on the sanitizers, and
+# a sanitizer build multiplies every timeout by four (the hung stubs would wait that long).
+# Under make test SANITIZE=..., tests/exercises/*.bats grade the solutions with them.
+grade() {
+    KIT_SANITIZE='' run "$KIT_ROOT/tests/grade/grade" "$@"
+}
+
+# copy_solution EXERCISE [NAME]: a copy of solutions/EXERCISE, in $GRADE_WORK/NAME (default:
+# broken, one folder for every broken copy, so that they share one scratch tree and its
+# built libraries); prints the folder holding it.
+copy_solution() {
+    local folder="$GRADE_WORK/${2:-broken}"
+    rm -rf "${folder:?}/$1"
+    mkdir -p "$folder"
+    cp -pR "$KIT_ROOT/solutions/$1" "$folder/" || return 1
+    echo "$folder"
+}
+
+@test "grader: every untouched stub scores zero, and a hung stub shows where its threads were" {
+    grade --dir "$KIT_ROOT/exercises"
+    assert_success
+    assert_line --regexp '^Score: 0/[1-9][0-9]*$'
+    local exercise
+    for exercise in "$KIT_ROOT"/tests/exercises/[0-9][0-9]-*.bats; do
+        assert_line --regexp "^  subtotal $(basename "$exercise" .bats): 0/[1-9][0-9]*"
+    done
+    refute_line --regexp '^  \[ *[1-9][0-9]*/[0-9]+\] PASS'
+    # Exercise 02's stub deadlocks: the report names the lock call and the line in transfer().
+    assert_line --regexp '^ +TIMEOUT: still running after [0-9]+ s, so it was killed'
+    assert_line --regexp '^ +thread [0-9]+ \(LWP [0-9]+\): in pthread_mutex_lock$'
+    assert_line --regexp '^ +transfer  bank\.c:[0-9]+$'
+    # The JUnit report is valid XML and counts one failure per test.
+    local junit
+    junit=$(sed -n 's/^JUnit report: //p' <<<"$output")
+    [[ $junit == /* ]] || junit=$KIT_ROOT/$junit
+    xmllint --noout "$junit"
+    [ "$(grep -c '<testcase ' "$junit")" -eq "$(grep -c '<failure ' "$junit")" ]
+}
+
+@test "grader: a solution scores full marks, and says which exercises pass" {
+    grade --dir "$KIT_ROOT/solutions" --ex 01 --filter 'exact at 2, 4'
+    assert_success
+    assert_line --regexp '^  \[ 3/3\] PASS  the total is exact at 2, 4 and 8 threads'
+    assert_line --regexp '^  subtotal 01-fix-the-race: 3/3$'
+    assert_line --regexp '^Score: 3/3$'
+    grade --dir "$KIT_ROOT/solutions" --ex 01 --filter 'exact at 2, 4' --progress
+    assert_output --partial '1 of 1 exercises passing'
+}
+
+@test "grader: every deliberately broken solution is caught by the test meant to catch it" {
+    local patch name exercise caught folder failures=()
+    for patch in "$KIT_ROOT"/tests/grade/broken/*.patch; do
+        name=$(basename "$patch" .patch)
+        exercise=$(sed -n 's|^--- a/\([^/]*\)/.*|\1|p' "$patch" | head -1)
+        caught=$(sed -n 's/^Caught by: //p' "$patch")
+        folder=$(copy_solution "$exercise")
+        patch -s -d "$folder" -p1 <"$patch" || { failures+=("$name: patch does not apply"); continue; }
+        grade --dir "$folder" --ex "${exercise%%-*}" --filter "$caught"
+        if ! grep -qE "^  \[ 0/[0-9]+\] FAIL  .*$caught" <<<"$output" ||
+            grep -qE '^  \[ *[0-9]+/[0-9]+\] PASS' <<<"$output"; then
+            failures+=("$name was not caught by '$caught':" "$output")
+        fi
+    done
+    [ ${#failures[@]} -eq 0 ] || fail "$(printf '%s\n' "${failures[@]}")"
+}
+
+@test "grader: a copy that does not compile, or crashes, loses only its own tests" {
+    local folder
+    folder=$(copy_solution 01-fix-the-race does-not-compile)
+    echo 'this is not C' >>"$folder/01-fix-the-race/counter.c"
+    grade --dir "$folder" --ex 01
+    assert_success
+    assert_line '  it does not build: every test that needs what failed to build fails.'
+    assert_line --regexp '^ +got: +counter was not built'
+    assert_line --regexp '^Score: 0/[1-9]'
+
+    folder=$(copy_solution 01-fix-the-race crashes)
+    sed -i 's|^    long seen = shared->counter; /\* read \*/|    long seen = shared->counter; if (seen == 100) abort();|' \
+        "$folder/01-fix-the-race/counter.c"
+    grade --dir "$folder" --ex 01 --filter 'exact at 2, 4'
+    assert_success
+    assert_line --regexp '^ +got: +it crashed: killed by SIGABRT$'
+}
+
+@test "timed-run: a hung program's whole process group is killed, also when timed-run is stopped" {
+    local marker="grade-selftest-$$-$RANDOM"
+    # A program that hangs, and a child of its own that would outlive it.
+    run "$KIT_ROOT/tests/grade/timed-run" 1 \
+        bash -c "(exec -a $marker-child sleep 60) & exec -a $marker sleep 61"
+    [ "$status" -eq 124 ] || fail "status $status, expected 124: $output"
+    assert_line --partial 'TIMEOUT: still running after 1 s, so it was killed'
+    sleep 0.2
+    ! pgrep -f "$marker" >/dev/null || fail "still running: $(pgrep -af "$marker")"
+    # Stopped from outside (Ctrl-C, a timeout of its own caller): the program goes too.
+    "$KIT_ROOT/tests/grade/timed-run" 60 bash -c "exec -a $marker-stopped sleep 62" &
+    local runner=$!
+    sleep 0.3
+    kill -TERM "$runner"
+    wait "$runner" || true
+    sleep 0.2
+    ! pgrep -f "$marker-stopped" >/dev/null || fail "still running after its runner was stopped"
+    run "$KIT_ROOT/tests/grade/timed-run" 5 bash -c 'echo fine; exit 3'
+    [ "$status" -eq 3 ]
+    assert_output 'fine'
+}
