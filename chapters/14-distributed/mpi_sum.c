@@ -111,7 +111,7 @@ int main(int argc, char *argv[])
     }
     kit_no_operands(argc, argv, optind);
     mpi_job_mute_other_ranks(false);
-    mpi_job_relaunch(argc, argv, (int)ranks);
+    mpi_job_relaunch(argc, argv, (int)ranks, NULL);
 
     int size;
     int rank = mpi_job_start(&argc, &argv, &size);

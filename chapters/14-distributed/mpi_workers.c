@@ -286,7 +286,7 @@ int main(int argc, char *argv[])
     if (fail_id >= count)
         kit_usage_error("--fail: there is no task %ld (tasks are 0 to %ld)", fail_id, count - 1);
     mpi_job_mute_other_ranks(false);
-    mpi_job_relaunch(argc, argv, (int)ranks);
+    mpi_job_relaunch(argc, argv, (int)ranks, NULL);
 
     int size;
     int rank = mpi_job_start(&argc, &argv, &size);

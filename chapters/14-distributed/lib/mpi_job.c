@@ -91,7 +91,7 @@ static void print_shell_word(const char *word)
     putchar('\'');
 }
 
-void mpi_job_relaunch(int argc, char *argv[], int ranks)
+void mpi_job_relaunch(int argc, char *argv[], int ranks, const char *const mpirun_options[])
 {
     if (mpi_job_is_rank())
         return;
@@ -99,10 +99,15 @@ void mpi_job_relaunch(int argc, char *argv[], int ranks)
      * it refuses root without --allow-run-as-root; it pins each rank to a core of its choice
      * unless told --bind-to none (then the ranks keep this process's CPUs, so `taskset -c 0`
      * holds for them too); it starts at most one rank per core unless allowed to
-     * oversubscribe (fine for ranks that wait, slower for ranks that compute). */
+     * oversubscribe (fine for ranks that wait, slower for ranks that compute). A rank waiting
+     * for a message polls without pause; with more ranks than CPUs it must give its CPU away
+     * between looks (mpi_yield_when_idle), or each message waits for a scheduler tick (ms). */
     char np[16];
     snprintf(np, sizeof np, "%d", ranks);
-    char *command[argc + 8];
+    int extra = 0;
+    while (mpirun_options != NULL && mpirun_options[extra] != NULL)
+        extra++;
+    char *command[argc + extra + 16];
     int words = 0;
     command[words++] = "mpirun";
     command[words++] = "-q";
@@ -110,8 +115,14 @@ void mpi_job_relaunch(int argc, char *argv[], int ranks)
         command[words++] = "--allow-run-as-root";
     command[words++] = "--bind-to";
     command[words++] = "none";
-    if (ranks > kit_cpu_count())
+    if (ranks > kit_cpu_count()) {
         command[words++] = "--oversubscribe";
+        command[words++] = "--mca";
+        command[words++] = "mpi_yield_when_idle";
+        command[words++] = "1";
+    }
+    for (int option = 0; option < extra; option++)
+        command[words++] = (char *)mpirun_options[option]; /* execvp's argv is not const */
     command[words++] = "-np";
     command[words++] = np;
     for (int arg = 0; arg < argc; arg++)

@@ -31,8 +31,9 @@ void mpi_job_mute_other_ranks(bool mute);
 /** Outside an mpirun job: print the mpirun command that runs this program (same arguments) on
  *  @p ranks ranks of this machine, then replace this process with it (never returns). Inside a
  *  job: return at once. mpirun gets --oversubscribe when @p ranks exceeds the CPUs this process
- *  may use, and --allow-run-as-root when run as root. */
-void mpi_job_relaunch(int argc, char *argv[], int ranks);
+ *  may use, --allow-run-as-root when run as root, and @p mpirun_options (NULL-terminated, or
+ *  NULL for none) before the program. */
+void mpi_job_relaunch(int argc, char *argv[], int ranks, const char *const mpirun_options[]);
 
 /** MPI_Init, with errors returned rather than fatal on MPI_COMM_WORLD; stdout line-buffered so
  *  a killed job has printed its progress; and the rank is killed if its launcher (mpirun or
