@@ -18,6 +18,10 @@
  * operation (MPI_Op_create) that adds with the carry. Rank 0 then checks the total against
  * its own sequential sum and against the formula (N-1)N(2N-1)/6: exact for any number of ranks.
  *
+ * Nothing is timed here: summing squares is too little work to gain from more processes
+ * (clang even replaces the loop by a formula). Chapter 06 measures what splitting CPU work
+ * buys; mpi_pingpong.c measures what each message costs.
+ *
  * See also: mpi_workers.c (tasks handed out one at a time), mpi_pingpong.c (what a message
  * costs), ../06-pools/process_pool.c (the same sum with fork and pipes).
  *
@@ -126,21 +130,8 @@ int main(int argc, char *argv[])
     uint64_t first = n * (uint64_t)rank / (uint64_t)size;
     uint64_t end = n * (uint64_t)(rank + 1) / (uint64_t)size;
 
-    /* Rank 0 first sums all of range(count) alone, timed, while the others wait (politely:
-     * a spinning rank would take a CPU from it when there are more ranks than CPUs). */
-    u128 sequential = 0;
-    double sequential_seconds = 0, start = MPI_Wtime();
-    if (rank == 0) {
-        sequential = sum_of_squares(0, n);
-        sequential_seconds = MPI_Wtime() - start;
-    }
-    mpi_job_barrier_politely();
-
-    MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD)); /* start the clock together */
-    start = MPI_Wtime();
     struct wide part = to_wide(sum_of_squares(first, end)), total;
     MPI_CHECK(MPI_Reduce(&part, &total, 1, wide_type, add_op, 0, MPI_COMM_WORLD));
-    double parallel_seconds = MPI_Wtime() - start;
 
     /* What the built-in MPI_SUM makes of the same parts in 64 bits, for comparison. */
     uint64_t part64 = part.low, total64;
@@ -166,6 +157,7 @@ int main(int argc, char *argv[])
         printf("MPI_Reduce with 128-bit addition: %s\n", decimal(reduced, text));
 
         u128 formula = (u128)(n - 1) * n * (2 * n - 1) / 6;
+        u128 sequential = sum_of_squares(0, n);
         printf("sequential sum on rank 0:         %s\n", decimal(sequential, text));
         printf("formula (N-1)N(2N-1)/6:           %s\n", decimal(formula, text));
         if (reduced >> 64 != 0)
@@ -175,8 +167,6 @@ int main(int argc, char *argv[])
         else
             printf("MPI_SUM on 64-bit integers:       %llu (the total fits in 64 bits)\n",
                    (unsigned long long)total64);
-        printf("time: sequential %.3f s, %d rank(s) %.3f s (x%.2f)\n", sequential_seconds, size,
-               parallel_seconds, sequential_seconds / parallel_seconds);
 
         if (reduced == sequential && reduced == formula) {
             printf("OK: sum of squares of range(%ld) = %s on %d rank(s), exactly the sequential "
