@@ -1,7 +1,6 @@
 /**
  * @file mpi_pingpong.c
- * @brief What a message costs: MPI ping-pong between two ranks, then a pipe between two
- *        processes of this machine, timed by message size in the same run.
+ * @brief What a message costs, by size: MPI ping-pong between two ranks, then a pipe, in one run.
  *
  * What to look for: rank 0 sends a message to rank 1, which sends it straight back, a
  * thousand times per size; half a round trip is the one-way time. Small messages measure

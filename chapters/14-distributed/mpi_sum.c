@@ -72,7 +72,7 @@ static void add_wide(void *in, void *inout, int *count, MPI_Datatype *type)
         total[i] = to_wide(from_wide(total[i]) + from_wide(addend[i]));
 }
 
-/* The one function every rank, and rank 0's sequential check, runs: sum of i*i, first <= i < end. */
+/* The one function every rank, and rank 0 to check them, runs: the sum of i*i, first <= i < end. */
 static u128 sum_of_squares(uint64_t first, uint64_t end)
 {
     u128 sum = 0;

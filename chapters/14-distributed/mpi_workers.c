@@ -1,7 +1,6 @@
 /**
  * @file mpi_workers.c
- * @brief A master hands tasks to MPI workers as they free up (a task queue, Celery-style),
- *        side by side with a static split of the same tasks.
+ * @brief A master hands tasks to MPI workers as they free up (Celery-style), beside a static split.
  *
  * What to look for: rank 0 is the master (Celery's broker and caller in one), every other rank
  * a worker that loops: receive a task, run it, send the result back, until it receives STOP.

@@ -1,7 +1,6 @@
 /**
  * @file mpi_job.h
- * @brief What chapter 14's MPI programs share: starting themselves under mpirun, checking
- *        every MPI call, and leaving nothing running.
+ * @brief What chapter 14's MPI programs share: start under mpirun, check MPI calls, leave nothing.
  *
  * Each program of the chapter is started plainly (`mpi_sum`), parses its options, and then
  * runs itself under mpirun with mpi_job_relaunch(), printing the exact command, so that
