@@ -95,13 +95,13 @@ void mpi_job_relaunch(int argc, char *argv[], int ranks, const char *const mpiru
 {
     if (mpi_job_is_rank())
         return;
-    /* Open MPI's flags: -q keeps mpirun's own notices out (each rank says what went wrong);
-     * it refuses root without --allow-run-as-root; it pins each rank to a core of its choice
-     * unless told --bind-to none (then the ranks keep this process's CPUs, so `taskset -c 0`
-     * holds for them too); it starts at most one rank per core unless allowed to
-     * oversubscribe (fine for ranks that wait, slower for ranks that compute). A rank waiting
-     * for a message polls without pause; with more ranks than CPUs it must give its CPU away
-     * between looks (mpi_yield_when_idle), or each message waits for a scheduler tick (ms). */
+    /* Open MPI's flags: it refuses root without --allow-run-as-root; it pins each rank to a
+     * core of its choice unless told --bind-to none (then the ranks keep this process's CPUs,
+     * so `taskset -c 0` holds for them too); it starts at most one rank per core unless
+     * allowed to oversubscribe (fine for ranks that wait, slower for ranks that compute). A
+     * rank waiting for a message polls without pause; with more ranks than CPUs it must give
+     * its CPU away between looks (mpi_yield_when_idle), or each message waits for a scheduler
+     * tick (ms). No -q: when a rank fails or is killed, mpirun's notice says which one. */
     char np[16];
     snprintf(np, sizeof np, "%d", ranks);
     int extra = 0;
@@ -110,7 +110,6 @@ void mpi_job_relaunch(int argc, char *argv[], int ranks, const char *const mpiru
     char *command[argc + extra + 16];
     int words = 0;
     command[words++] = "mpirun";
-    command[words++] = "-q";
     if (geteuid() == 0)
         command[words++] = "--allow-run-as-root";
     command[words++] = "--bind-to";
@@ -213,7 +212,7 @@ void mpi_job_check_at(const char *file, int line, int rc, const char *call)
     fflush(stdout);
     fprintf(stderr, "%s: rank %d: %s: %s [%s:%d]\n", program_invocation_short_name, rank, call,
             reason, base ? base + 1 : file, line);
-    MPI_Abort(MPI_COMM_WORLD, 1); /* ends every rank; mpirun then exits with status 1 */
+    MPI_Abort(MPI_COMM_WORLD, 1); /* ends every rank; mpirun says so, and exits with status 1 */
     exit(1);                      /* not reached: MPI_Abort does not return */
 }
 
