@@ -212,7 +212,7 @@ int main(int argc, char *argv[])
     bool tcp = false;
 
     kit_cli_init(usage);
-    mpi_job_mute_other_ranks(true);
+    mpi_job_options_begin();
     for (int opt; (opt = getopt_long(argc, argv, "n:s:th", options, NULL)) != -1;) {
         switch (opt) {
         case 'n': round_trips = kit_parse_long("--round-trips", optarg, 10, 100000); break;
@@ -223,7 +223,7 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
-    mpi_job_mute_other_ranks(false);
+    mpi_job_options_end();
     mpi_job_relaunch(argc, argv, 2, tcp ? over_tcp : NULL);
 
     int ranks;

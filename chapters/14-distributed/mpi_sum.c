@@ -104,7 +104,7 @@ int main(int argc, char *argv[])
     long count = 10000000, ranks = 2;
 
     kit_cli_init(usage);
-    mpi_job_mute_other_ranks(true);
+    mpi_job_options_begin();
     for (int opt; (opt = getopt_long(argc, argv, "n:r:h", options, NULL)) != -1;) {
         switch (opt) {
         case 'n': count = kit_parse_long("--count", optarg, 1, 5000000000); break;
@@ -114,7 +114,7 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
-    mpi_job_mute_other_ranks(false);
+    mpi_job_options_end();
     mpi_job_relaunch(argc, argv, (int)ranks, NULL);
 
     int size;

@@ -266,7 +266,7 @@ int main(int argc, char *argv[])
     long count = 24, short_ms = 10, fail_id = 5, ranks = 4;
 
     kit_cli_init(usage);
-    mpi_job_mute_other_ranks(true);
+    mpi_job_options_begin();
     for (int opt; (opt = getopt_long(argc, argv, "t:m:f:r:h", options, NULL)) != -1;) {
         switch (opt) {
         case 't': count = kit_parse_long("--tasks", optarg, 1, MAX_TASKS); break;
@@ -284,7 +284,7 @@ int main(int argc, char *argv[])
     kit_no_operands(argc, argv, optind);
     if (fail_id >= count)
         kit_usage_error("--fail: there is no task %ld (tasks are 0 to %ld)", fail_id, count - 1);
-    mpi_job_mute_other_ranks(false);
+    mpi_job_options_end();
     mpi_job_relaunch(argc, argv, (int)ranks, NULL);
 
     int size;

@@ -46,31 +46,64 @@ bool mpi_job_is_rank(void)
     return rank_from_environment() != NULL;
 }
 
-void mpi_job_mute_other_ranks(bool mute)
+/* Between mpi_job_options_begin() and mpi_job_options_end(): stdout and stderr as they were
+ * (-1 on rank 0, which keeps them), and whether the options are still being parsed. */
+static int saved_stdout = -1, saved_stderr = -1;
+static bool parsing_options;
+
+/* Runs at exit(). A rank that leaves while parsing its options (--help, a bad option) first
+ * meets the others: MPI_Init, MPI_Barrier, MPI_Finalize. So no rank ends before rank 0 has
+ * printed the message, and mpirun, seeing a rank end, cannot kill rank 0 before it could speak
+ * (it happened, once in some thirty runs, when rank 0 started slower than the others). */
+static void leave_together(void)
 {
-    static int saved_stdout = -1, saved_stderr = -1;
+    if (!parsing_options)
+        return;
+    parsing_options = false;
+#ifdef MPI_JOB_ASAN
+    __lsan_do_leak_check(); /* now, while it can tell Open MPI's memory from ours: see below */
+#endif
+    if (fflush(stdout) != 0 || fflush(stderr) != 0 || MPI_Init(NULL, NULL) != MPI_SUCCESS)
+        return; /* the exit goes on: the status is the one the parser chose */
+    MPI_Barrier(MPI_COMM_WORLD); /* an error here aborts the job: MPI's default handler */
+    MPI_Finalize();
+}
+
+void mpi_job_options_begin(void)
+{
     const char *rank = rank_from_environment();
-    if (rank == NULL || strcmp(rank, "0") == 0)
+    if (rank == NULL)
+        return;
+    parsing_options = true;
+    if (atexit(leave_together) != 0)
+        kit_die("atexit: cannot register leave_together");
+    if (strcmp(rank, "0") == 0)
         return;
     if (fflush(stdout) != 0 || fflush(stderr) != 0)
         kit_die_errno("fflush");
-    if (mute) {
-        int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (devnull < 0)
-            kit_die_errno("open /dev/null");
-        if ((saved_stdout = dup(STDOUT_FILENO)) < 0 || (saved_stderr = dup(STDERR_FILENO)) < 0)
-            kit_die_errno("dup");
-        if (dup2(devnull, STDOUT_FILENO) < 0 || dup2(devnull, STDERR_FILENO) < 0)
-            kit_die_errno("dup2 /dev/null");
-        if (close(devnull) != 0)
-            kit_die_errno("close /dev/null");
-    } else if (saved_stdout >= 0) {
-        if (dup2(saved_stdout, STDOUT_FILENO) < 0 || dup2(saved_stderr, STDERR_FILENO) < 0)
-            kit_die_errno("dup2");
-        if (close(saved_stdout) != 0 || close(saved_stderr) != 0)
-            kit_die_errno("close");
-        saved_stdout = saved_stderr = -1;
-    }
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (devnull < 0)
+        kit_die_errno("open /dev/null");
+    if ((saved_stdout = dup(STDOUT_FILENO)) < 0 || (saved_stderr = dup(STDERR_FILENO)) < 0)
+        kit_die_errno("dup");
+    if (dup2(devnull, STDOUT_FILENO) < 0 || dup2(devnull, STDERR_FILENO) < 0)
+        kit_die_errno("dup2 /dev/null");
+    if (close(devnull) != 0)
+        kit_die_errno("close /dev/null");
+}
+
+void mpi_job_options_end(void)
+{
+    parsing_options = false;
+    if (saved_stdout < 0)
+        return;
+    if (fflush(stdout) != 0 || fflush(stderr) != 0)
+        kit_die_errno("fflush");
+    if (dup2(saved_stdout, STDOUT_FILENO) < 0 || dup2(saved_stderr, STDERR_FILENO) < 0)
+        kit_die_errno("dup2");
+    if (close(saved_stdout) != 0 || close(saved_stderr) != 0)
+        kit_die_errno("close");
+    saved_stdout = saved_stderr = -1;
 }
 
 /* Print one word of a command so that it can be pasted into a shell. */

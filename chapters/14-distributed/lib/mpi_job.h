@@ -6,11 +6,11 @@
  * runs itself under mpirun with mpi_job_relaunch(), printing the exact command, so that
  * `--help` and a bad option never need MPI and the learner sees how a job is launched. Started
  * by mpirun (by the program itself or by hand, with a hostfile), every rank parses the same
- * command line; only rank 0 speaks (mpi_job_mute_other_ranks()).
+ * command line; only rank 0 speaks (mpi_job_options_begin()).
  *
  * MPI's default error handler aborts the whole job with a message of its own. mpi_job_start()
  * asks for error codes instead (MPI_ERRORS_RETURN), and MPI_CHECK() turns a failed call into
- * `mpi_sum: rank 1: MPI_Reduce(...): MPI_ERR_TRUNCATE: message truncated [mpi_sum.c:80]`
+ * `demo: rank 1: MPI_Recv(small, 4, ...): MPI_ERR_TRUNCATE: message truncated [demo.c:8]`
  * followed by MPI_Abort(), which ends every rank of the job with exit status 1.
  */
 #ifndef MPI_JOB_H
@@ -21,11 +21,16 @@
 /** True in a process that mpirun started as one rank of a job (Open MPI, MPICH or PMIx). */
 bool mpi_job_is_rank(void);
 
-/** Before option parsing: on ranks other than 0 send stdout and stderr to /dev/null (@p mute
- *  true) or give them back (@p mute false). Every rank parses the same command line and reaches
- *  the same verdict, so `--help` or a bad option is printed once, by rank 0, and every rank
- *  exits with the same status. Does nothing outside an mpirun job. */
-void mpi_job_mute_other_ranks(bool mute);
+/** Call before parsing the options, and mpi_job_options_end() after. Outside an mpirun job,
+ *  they do nothing. In a job, every rank parses the same command line and reaches the same
+ *  verdict, so ranks other than 0 parse with stdout and stderr sent to /dev/null: `--help` or
+ *  a bad option is printed once, by rank 0. And a rank that exits while parsing first waits
+ *  for every other rank (at exit: MPI_Init, MPI_Barrier, MPI_Finalize), so that rank 0's
+ *  message is out before mpirun sees any rank end; then all leave with the same status. */
+void mpi_job_options_begin(void);
+
+/** Call after parsing the options: gives ranks other than 0 their stdout and stderr back. */
+void mpi_job_options_end(void);
 
 /** Outside an mpirun job: print the mpirun command that runs this program (same arguments) on
  *  @p ranks ranks of this machine, then replace this process with it (never returns). Inside a
