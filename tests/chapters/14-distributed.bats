@@ -73,6 +73,14 @@ run_mpirun() {
     [ "$(grep -c '^Usage: mpi_sum' <<<"$output")" -eq 1 ] || fail "expected one usage: $output"
 }
 
+@test "a bad option on one rank only (different command lines) ends the job with exit 2" {
+    local prog
+    prog=$(prog_path mpi_sum)
+    run_mpirun -np 1 "$prog" : -np 1 "$prog" --count=abc
+    assert_failure 2
+    assert_line "mpi_sum: rank 1 rejected its options (run it alone with them to see why): ending the job"
+}
+
 @test "under mpirun by hand, --help is printed once and every rank exits 0" {
     run_mpirun -np 3 "$(prog_path mpi_workers)" --help
     assert_success

@@ -51,10 +51,25 @@ bool mpi_job_is_rank(void)
 static int saved_stdout = -1, saved_stderr = -1;
 static bool parsing_options;
 
+/* Every rank, right after MPI_Init, says whether it is leaving because of its options (--help
+ * or a bad option). The answer is the lowest such rank, or the number of ranks if none is. */
+static int first_rank_leaving(bool leaving)
+{
+    int rank, size, first;
+    if (MPI_Comm_rank(MPI_COMM_WORLD, &rank) != MPI_SUCCESS ||
+        MPI_Comm_size(MPI_COMM_WORLD, &size) != MPI_SUCCESS)
+        return 0;
+    int mine = leaving ? rank : size;
+    if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return 0;
+    return first;
+}
+
 /* Runs at exit(). A rank that leaves while parsing its options (--help, a bad option) first
- * meets the others: MPI_Init, MPI_Barrier, MPI_Finalize. So no rank ends before rank 0 has
- * printed the message, and mpirun, seeing a rank end, cannot kill rank 0 before it could speak
- * (it happened, once in some thirty runs, when rank 0 started slower than the others). */
+ * meets the others (MPI_Init, first_rank_leaving(), MPI_Finalize), so no rank ends before rank 0
+ * has printed its message: otherwise mpirun, seeing a rank end, could kill rank 0 before it
+ * had spoken (it happened, once in some thirty runs, when rank 0 started slower than the
+ * others). Ranks whose options were fine learn it in mpi_job_start() and leave too. */
 static void leave_together(void)
 {
     if (!parsing_options)
@@ -65,7 +80,7 @@ static void leave_together(void)
 #endif
     if (fflush(stdout) != 0 || fflush(stderr) != 0 || MPI_Init(NULL, NULL) != MPI_SUCCESS)
         return; /* the exit goes on: the status is the one the parser chose */
-    MPI_Barrier(MPI_COMM_WORLD); /* an error here aborts the job: MPI's default handler */
+    first_rank_leaving(true);
     MPI_Finalize();
 }
 
@@ -191,6 +206,15 @@ int mpi_job_start(int *argc, char ***argv, int *size)
     int rank;
     MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
     MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, size));
+    /* Normally every rank has the same options. Started by hand with different ones (mpirun
+     * -np 1 prog : -np 1 prog --bad), a rank may have left while parsing: then all leave. */
+    int leaving = first_rank_leaving(false);
+    if (leaving < *size) {
+        if (rank == 0)
+            fprintf(stderr, "%s: rank %d rejected its options (run it alone with them to see "
+                            "why): ending the job\n", program_invocation_short_name, leaving);
+        exit(mpi_job_finish(2));
+    }
     return rank;
 }
 
