@@ -41,7 +41,8 @@ static const char *rank_from_environment(void)
     return rank;
 }
 
-bool mpi_job_is_rank(void)
+/* True in a process that mpirun started as one rank of a job (Open MPI, MPICH or PMIx). */
+static bool is_rank(void)
 {
     return rank_from_environment() != NULL;
 }
@@ -56,12 +57,10 @@ static bool parsing_options;
 static int first_rank_leaving(bool leaving)
 {
     int rank, size, first;
-    if (MPI_Comm_rank(MPI_COMM_WORLD, &rank) != MPI_SUCCESS ||
-        MPI_Comm_size(MPI_COMM_WORLD, &size) != MPI_SUCCESS)
-        return 0;
+    MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+    MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size));
     int mine = leaving ? rank : size;
-    if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
-        return 0;
+    MPI_CHECK(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
     return first;
 }
 
@@ -141,7 +140,7 @@ static void print_shell_word(const char *word)
 
 void mpi_job_relaunch(int argc, char *argv[], int ranks, const char *const mpirun_options[])
 {
-    if (mpi_job_is_rank())
+    if (is_rank())
         return;
     /* Open MPI's flags: it refuses root without --allow-run-as-root; it pins each rank to a
      * core of its choice unless told --bind-to none (then the ranks keep this process's CPUs,

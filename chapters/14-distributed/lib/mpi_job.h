@@ -18,9 +18,6 @@
 
 #include <stdbool.h>
 
-/** True in a process that mpirun started as one rank of a job (Open MPI, MPICH or PMIx). */
-bool mpi_job_is_rank(void);
-
 /** Call before parsing the options, and mpi_job_options_end() after. Outside an mpirun job,
  *  they do nothing. In a job, every rank parses the same command line and reaches the same
  *  verdict, so ranks other than 0 parse with stdout and stderr sent to /dev/null: `--help` or
