@@ -3,7 +3,7 @@
  * @brief What a message costs, by size: MPI ping-pong between two ranks, then a pipe, in one run.
  *
  * What to look for: rank 0 sends a message to rank 1, which sends it straight back, a
- * thousand times per size; half a round trip is the one-way time. Small messages measure
+ * few hundred times per size; half a round trip is the one-way time. Small messages measure
  * latency, the fixed cost of any message; large ones bandwidth, bytes per second. Then rank 0
  * forks a child and does the same through two pipes (chapter 05's way between processes),
  * while rank 1 waits without using a CPU. Both sides check that every message came back
@@ -44,7 +44,7 @@ static const char usage[] =
     "Usage: mpi_pingpong [options]\n"
     "Time messages going back and forth between two processes: with MPI, then a pipe.\n"
     "  -n, --round-trips=N   round trips per message size, the best of 3 runs counts\n"
-    "                        (default 1000, 10 to 100000; fewer for large messages)\n"
+    "                        (default 500, 10 to 100000; fewer for large messages)\n"
     "  -s, --max-size=N      largest message in bytes; sizes go up by 16 times from 1\n"
     "                        (default 1048576, 1 to 16777216)\n"
     "  -t, --tcp             when run plainly: MPI over TCP on the loopback interface\n"
@@ -52,7 +52,7 @@ static const char usage[] =
     "  -h, --help            show this help and exit\n";
 
 enum { MAX_SIZES = 8, REPEATS = 3 };
-static const size_t bytes_per_size = 16 << 20; /* caps the round trips of large messages */
+static const size_t bytes_per_size = 8 << 20;  /* caps the round trips of large messages */
 
 struct plan {
     int count;
@@ -208,7 +208,7 @@ int main(int argc, char *argv[])
     };
     static const char *const over_tcp[] = {"--mca", "btl", "self,tcp", "--mca",
                                            "btl_tcp_if_include", "lo", NULL};
-    long round_trips = 1000, max_size = 1 << 20;
+    long round_trips = 500, max_size = 1 << 20;
     bool tcp = false;
 
     kit_cli_init(usage);
