@@ -1,0 +1,60 @@
+/**
+ * @file mpi_job.h
+ * @brief What chapter 14's MPI programs share: start under mpirun, check MPI calls, leave nothing.
+ *
+ * Each program of the chapter is started plainly (`mpi_sum`), parses its options, and then
+ * runs itself under mpirun with mpi_job_relaunch(), printing the exact command, so that
+ * `--help` and a bad option never need MPI and the learner sees how a job is launched. Started
+ * by mpirun (by the program itself or by hand, with a hostfile), every rank parses the same
+ * command line; only rank 0 speaks (mpi_job_options_begin()).
+ *
+ * MPI's default error handler aborts the whole job with a message of its own. mpi_job_start()
+ * asks for error codes instead (MPI_ERRORS_RETURN), and MPI_CHECK() turns a failed call into
+ * `demo: rank 1: MPI_Recv(small, 4, ...): MPI_ERR_TRUNCATE: message truncated [demo.c:8]`
+ * followed by MPI_Abort(), which ends every rank of the job with exit status 1.
+ */
+#ifndef MPI_JOB_H
+#define MPI_JOB_H
+
+#include <stdbool.h>
+
+/** Call before parsing the options, and mpi_job_options_end() after. Outside an mpirun job,
+ *  they do nothing. In a job, every rank parses the same command line and reaches the same
+ *  verdict, so ranks other than 0 parse with stdout and stderr sent to /dev/null: `--help` or
+ *  a bad option is printed once, by rank 0. And a rank that exits while parsing first waits
+ *  for every other rank (at exit: MPI_Init, MPI_Barrier, MPI_Finalize), so that rank 0's
+ *  message is out before mpirun sees any rank end; then all leave with the same status. */
+void mpi_job_options_begin(void);
+
+/** Call after parsing the options: gives ranks other than 0 their stdout and stderr back. */
+void mpi_job_options_end(void);
+
+/** Outside an mpirun job: print the mpirun command that runs this program (same arguments) on
+ *  @p ranks ranks of this machine, then replace this process with it (never returns). Inside a
+ *  job: return at once. mpirun gets --oversubscribe when @p ranks exceeds the CPUs this process
+ *  may use, --allow-run-as-root when run as root, and @p mpirun_options (NULL-terminated, or
+ *  NULL for none) before the program. */
+void mpi_job_relaunch(int argc, char *argv[], int ranks, const char *const mpirun_options[]);
+
+/** MPI_Init, with errors returned rather than fatal on MPI_COMM_WORLD; stdout line-buffered so
+ *  a killed job has printed its progress; and the rank is killed if its launcher (mpirun or
+ *  Open MPI's daemon) dies. Sets *size to the number of ranks; returns this rank. */
+int mpi_job_start(int *argc, char ***argv, int *size);
+
+/** MPI_Finalize, checked; then 1 if rank 0 could not write its output (a full disk, a closed
+ *  pipe), else @p status. Use as `return mpi_job_finish(status);`. */
+int mpi_job_finish(int status);
+
+/** MPI_Barrier without the spinning: wait until every rank has called it, sleeping 1 ms
+ *  between looks. Open MPI's blocking calls poll in a loop, so a rank waiting in MPI_Barrier
+ *  keeps a CPU busy; with more ranks than CPUs, that CPU is taken from a rank at work. Use it
+ *  where ranks wait for a long time while one of them measures something. */
+void mpi_job_barrier_politely(void);
+
+/** Run an MPI call; if it does not return MPI_SUCCESS, print which rank, which call, MPI's own
+ *  reason and where, then end the whole job with MPI_Abort(MPI_COMM_WORLD, 1). */
+#define MPI_CHECK(call) mpi_job_check_at(__FILE__, __LINE__, (call), #call)
+
+void mpi_job_check_at(const char *file, int line, int rc, const char *call);
+
+#endif /* MPI_JOB_H */

@@ -1,0 +1,293 @@
+/**
+ * @file mpi_pingpong.c
+ * @brief What a message costs, by size: MPI ping-pong between two ranks, then a pipe, in one run.
+ *
+ * What to look for: rank 0 sends a message to rank 1, which sends it straight back, a
+ * few hundred times per size; half a round trip is the one-way time. Small messages measure
+ * latency, the fixed cost of any message; large ones bandwidth, bytes per second. Then rank 0
+ * forks a child and does the same through two pipes (chapter 05's way between processes),
+ * while rank 1 waits without using a CPU. Both sides check that every message came back
+ * intact.
+ *
+ * On one machine, Open MPI moves messages through shared memory (its "vader" transport):
+ * usually several times cheaper than a pipe, since a pipe costs two system calls and two
+ * copies through the kernel per message. Across machines the same program, unchanged, goes
+ * over the network: each message then pays the network's latency (tens of microseconds on
+ * Ethernet, hundreds of times the shared-memory figure) and its bandwidth. `--tcp` shows the
+ * first part of that on this machine: MPI over TCP on the loopback interface pays the network
+ * stack without a wire. Run it on two hosts (README) to see the whole cost: that is the price
+ * of outgrowing one machine, and why distributed programs send few, large messages.
+ *
+ * Open MPI's blocking calls wait by polling, which is why its latency is low and why a
+ * waiting rank keeps a CPU busy: with two ranks on one CPU (`taskset -c 0`) each message
+ * waits for the scheduler, and MPI's figures become far worse than the pipe's.
+ *
+ * See also: ../05-queues/pipe_ipc.c (the pipe round trip), mpi_workers.c (small messages).
+ *
+ * Usage: mpi_pingpong [--round-trips=N] [--max-size=N] [--tcp]
+ */
+#include "kit.h"
+#include "lib/mpi_job.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <mpi.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "Usage: mpi_pingpong [options]\n"
+    "Time messages going back and forth between two processes: with MPI, then a pipe.\n"
+    "  -n, --round-trips=N   round trips per message size, the best of 3 runs counts\n"
+    "                        (default 500, 10 to 100000; fewer for large messages)\n"
+    "  -s, --max-size=N      largest message in bytes; sizes go up by 16 times from 1\n"
+    "                        (default 1048576, 1 to 16777216)\n"
+    "  -t, --tcp             when run plainly: MPI over TCP on the loopback interface\n"
+    "                        instead of shared memory (mpirun --mca btl self,tcp)\n"
+    "  -h, --help            show this help and exit\n";
+
+enum { MAX_SIZES = 8, REPEATS = 3 };
+static const size_t bytes_per_size = 8 << 20;  /* caps the round trips of large messages */
+
+struct plan {
+    int count;
+    size_t sizes[MAX_SIZES];
+    long trips[MAX_SIZES];
+};
+
+struct figures {
+    double mpi[MAX_SIZES], pipe[MAX_SIZES]; /* best one-way seconds */
+};
+
+/* Read or write exactly size bytes (a pipe may move fewer per call). 0, or -1 with errno. */
+static int pipe_full(bool writing, int fd, char *buffer, size_t size)
+{
+    for (size_t done = 0; done < size;) {
+        ssize_t moved = writing ? write(fd, buffer + done, size - done)
+                                : read(fd, buffer + done, size - done);
+        if (moved == 0)
+            errno = EPIPE; /* end of file: the other side is gone */
+        if (moved <= 0 && errno != EINTR)
+            return -1;
+        if (moved > 0)
+            done += (size_t)moved;
+    }
+    return 0;
+}
+
+static void fill(char *buffer, size_t size)
+{
+    for (size_t i = 0; i < size; i++)
+        buffer[i] = (char)(i * 7 + size);
+}
+
+/* MPI: rank 0 sends, rank 1 echoes. Returns rank 0's best one-way time of REPEATS runs, or
+ * -1 if an echo came back different. */
+static double mpi_pingpong(int rank, char *out, char *back, size_t size, long trips)
+{
+    double best = INFINITY;
+    int bytes = (int)size;
+    for (int repeat = 0; repeat < REPEATS; repeat++) {
+        memset(back, 0, size);
+        /* Start together: a barrier of the two (an empty message each way), not MPI_Barrier,
+         * which would wait for every rank of the job. */
+        MPI_CHECK(MPI_Sendrecv(NULL, 0, MPI_BYTE, 1 - rank, 1, NULL, 0, MPI_BYTE, 1 - rank, 1,
+                               MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+        double start = MPI_Wtime();
+        for (long trip = 0; trip < trips; trip++) {
+            if (rank == 0) {
+                MPI_CHECK(MPI_Send(out, bytes, MPI_BYTE, 1, 0, MPI_COMM_WORLD));
+                MPI_CHECK(MPI_Recv(back, bytes, MPI_BYTE, 1, 0, MPI_COMM_WORLD,
+                                   MPI_STATUS_IGNORE));
+            } else {
+                MPI_CHECK(MPI_Recv(back, bytes, MPI_BYTE, 0, 0, MPI_COMM_WORLD,
+                                   MPI_STATUS_IGNORE));
+                MPI_CHECK(MPI_Send(back, bytes, MPI_BYTE, 0, 0, MPI_COMM_WORLD));
+            }
+        }
+        best = fmin(best, (MPI_Wtime() - start) / (double)trips / 2);
+        if (rank == 0 && memcmp(out, back, size) != 0)
+            return -1;
+    }
+    return best;
+}
+
+/* The pipe twin: a forked child echoes every message of the plan, then leaves. */
+static void pipe_echo(int requests, int replies, char *buffer, const struct plan *plan)
+{
+    for (int s = 0; s < plan->count; s++)
+        for (long trip = 0; trip < REPEATS * plan->trips[s]; trip++)
+            if (pipe_full(false, requests, buffer, plan->sizes[s]) != 0 ||
+                pipe_full(true, replies, buffer, plan->sizes[s]) != 0)
+                kit_child_die_errno("echo child: pipe");
+    _exit(0);
+}
+
+/* Rank 0 alone: the same round trips through two pipes to a child process. Fills
+ * figures->pipe; returns false if an echo came back different. */
+static bool pipe_pingpong(const struct plan *plan, char *out, char *back, struct figures *figures)
+{
+    int requests[2], replies[2];
+    if (pipe(requests) != 0 || pipe(replies) != 0)
+        kit_die_errno("pipe");
+    pid_t child = fork();
+    if (child < 0)
+        kit_die_errno("fork");
+    if (child == 0) {
+        if (close(requests[1]) != 0 || close(replies[0]) != 0)
+            kit_child_die_errno("echo child: close");
+        pipe_echo(requests[0], replies[1], back, plan);
+    }
+    if (close(requests[0]) != 0 || close(replies[1]) != 0)
+        kit_die_errno("close");
+    bool intact = true;
+    for (int s = 0; s < plan->count; s++) {
+        size_t size = plan->sizes[s];
+        fill(out, size);
+        figures->pipe[s] = INFINITY;
+        for (int repeat = 0; repeat < REPEATS; repeat++) {
+            memset(back, 0, size);
+            double start = kit_now();
+            for (long trip = 0; trip < plan->trips[s]; trip++)
+                if (pipe_full(true, requests[1], out, size) != 0 ||
+                    pipe_full(false, replies[0], back, size) != 0)
+                    kit_die_errno("pipe round trip with the echo child (pid %d)", (int)child);
+            figures->pipe[s] = fmin(figures->pipe[s],
+                                    kit_seconds_since(start) / (double)plan->trips[s] / 2);
+            intact = intact && memcmp(out, back, size) == 0;
+        }
+    }
+    if (close(requests[1]) != 0 || close(replies[0]) != 0)
+        kit_die_errno("close");
+    int status;
+    if (waitpid(child, &status, 0) != child)
+        kit_die_errno("waitpid echo child %d", (int)child);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        kit_die("the echo child (pid %d) failed: status 0x%x", (int)child, (unsigned)status);
+    return intact;
+}
+
+static const char *size_text(size_t size, char text[static 24])
+{
+    if (size >= 1 << 20)
+        snprintf(text, 24, "%zu MiB", size >> 20);
+    else if (size >= 1 << 10)
+        snprintf(text, 24, "%zu KiB", size >> 10);
+    else
+        snprintf(text, 24, "%zu B", size);
+    return text;
+}
+
+static void print_figures(const struct plan *plan, const struct figures *figures)
+{
+    printf("%-8s %10s %12s %12s %12s   %s\n", "size", "MPI 1-way", "MPI MB/s", "pipe 1-way",
+           "pipe MB/s", "MPI vs pipe");
+    for (int s = 0; s < plan->count; s++) {
+        char text[24];
+        double mpi = figures->mpi[s], piped = figures->pipe[s];
+        double mb = (double)plan->sizes[s] / 1e6;
+        printf("%-8s %7.2f us %12.1f %7.2f us %12.1f   x%.1f %s\n",
+               size_text(plan->sizes[s], text), mpi * 1e6, mb / mpi, piped * 1e6, mb / piped,
+               mpi <= piped ? piped / mpi : mpi / piped, mpi <= piped ? "faster" : "slower");
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    static const struct option options[] = {
+        {"round-trips", required_argument, NULL, 'n'},
+        {"max-size", required_argument, NULL, 's'},
+        {"tcp", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    static const char *const over_tcp[] = {"--mca", "btl", "self,tcp", "--mca",
+                                           "btl_tcp_if_include", "lo", NULL};
+    long round_trips = 500, max_size = 1 << 20;
+    bool tcp = false;
+
+    kit_cli_init(usage);
+    mpi_job_options_begin();
+    for (int opt; (opt = getopt_long(argc, argv, "n:s:th", options, NULL)) != -1;) {
+        switch (opt) {
+        case 'n': round_trips = kit_parse_long("--round-trips", optarg, 10, 100000); break;
+        case 's': max_size = kit_parse_long("--max-size", optarg, 1, 16 << 20); break;
+        case 't': tcp = true; break;
+        case 'h': kit_usage_exit(0);
+        default: kit_usage_exit(2);
+        }
+    }
+    kit_no_operands(argc, argv, optind);
+    mpi_job_options_end();
+    mpi_job_relaunch(argc, argv, 2, tcp ? over_tcp : NULL);
+
+    int ranks;
+    int rank = mpi_job_start(&argc, &argv, &ranks);
+    if (ranks < 2) {
+        if (rank == 0)
+            fprintf(stderr, "mpi_pingpong: needs 2 ranks (mpirun -np 2), got %d\n", ranks);
+        return mpi_job_finish(2);
+    }
+
+    struct plan plan = {0};
+    for (size_t size = 1; size <= (size_t)max_size; size *= 16, plan.count++) {
+        plan.sizes[plan.count] = size;
+        plan.trips[plan.count] = bytes_per_size / size < (size_t)round_trips
+                                     ? (long)fmax(10, (double)(bytes_per_size / size))
+                                     : round_trips;
+    }
+    char *out = malloc((size_t)max_size), *back = malloc((size_t)max_size);
+    if (out == NULL || back == NULL)
+        kit_die_errno("malloc two buffers of %ld bytes", max_size);
+
+    /* Ranks 0 and 1 play; any others wait without spinning until the end. */
+    struct figures figures;
+    bool intact = true;
+    char hosts[2][MPI_MAX_PROCESSOR_NAME];
+    if (rank < 2) {
+        int length;
+        MPI_CHECK(MPI_Get_processor_name(hosts[rank], &length));
+        MPI_CHECK(MPI_Sendrecv(hosts[rank], MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 1 - rank, 1,
+                               hosts[1 - rank], MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 1 - rank, 1,
+                               MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+        for (int s = 0; s < plan.count; s++) {
+            fill(out, plan.sizes[s]);
+            figures.mpi[s] = mpi_pingpong(rank, out, back, plan.sizes[s], plan.trips[s]);
+            intact = intact && figures.mpi[s] > 0;
+        }
+    }
+    if (rank == 0) {
+        if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) /* a dead child: EPIPE, not a silent death */
+            kit_die_errno("signal SIGPIPE");
+        intact = pipe_pingpong(&plan, out, back, &figures) && intact;
+    }
+    mpi_job_barrier_politely();
+
+    int status = 0;
+    if (rank == 0) {
+        const char *btl = getenv("OMPI_MCA_btl"); /* mpirun passes --mca btl X on as this */
+        printf("rank 0 on %s, rank 1 on %s; MPI transport: %s\n", hosts[0], hosts[1],
+               btl ? btl : "Open MPI's choice (shared memory on one host, else the network)");
+        printf("ping-pong, best of %d runs of up to %ld round trips per size:\n", REPEATS,
+               round_trips);
+        print_figures(&plan, &figures);
+        if (ranks > 2)
+            printf("note: ranks 2 to %d took no part: ping-pong needs two\n", ranks - 1);
+        if (intact) {
+            printf("OK: every message came back intact (%d sizes, MPI and pipe); a 1-byte "
+                   "message takes %.2f us one way with MPI, %.2f us through a pipe\n",
+                   plan.count, figures.mpi[0] * 1e6, figures.pipe[0] * 1e6);
+        } else {
+            printf("FAILED: a message came back different from what was sent\n");
+            status = 1;
+        }
+    }
+    free(out);
+    free(back);
+    return mpi_job_finish(status);
+}

@@ -1,0 +1,58 @@
+# Chapter 14, distributed with MPI: what a run costs to start (mpirun included), what a message
+# costs on this machine (MPI against a pipe, measured side by side in one run of mpi_pingpong,
+# and MPI over TCP on loopback), and what dynamic scheduling buys over a static split.
+# Sourced by tests/bench/run, which provides bench_run, bench_value, bench_row, bench_at_least.
+#
+# Targets: each default run well under 3 s with mpirun's start-up (about 0.4 s here); a 1-byte
+# MPI message through shared memory at least x2 cheaper than through a pipe; the task queue at
+# least x1.8 faster than the static split (x2.1 is the ideal for the default tasks).
+
+# The wall-clock time of one default run of a chapter 14 program, started plainly.
+mpi_default_run_seconds() {
+    local start end
+    start=$(date +%s.%N)
+    bench_run chapters/14-distributed "$1" >/dev/null || return 1
+    end=$(date +%s.%N)
+    awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }'
+}
+
+# The one-way time (us) or bandwidth (MB/s) of a row of mpi_pingpong's table: SIZE UNIT COLUMN,
+# where COLUMN 3 is MPI's one-way time, 5 its MB/s, 6 the pipe's one-way time, 8 the pipe's MB/s.
+pingpong_figure() {
+    awk -v size="$1" -v unit="$2" -v column="$3" \
+        '$1 == size && $2 == unit { print $column; exit }' <<<"$BENCH_OUT"
+}
+
+for mpi_prog in mpi_sum mpi_workers mpi_pingpong; do
+    mpi_seconds=$(mpi_default_run_seconds "$mpi_prog")
+    bench_row "$mpi_prog default run, mpirun start-up included" "${mpi_seconds:+$mpi_seconds s}" \
+        "< 2 s" "$(bench_at_most "$mpi_seconds" 2)"
+done
+
+if bench_run chapters/14-distributed mpi_pingpong; then
+    mpi_latency=$(pingpong_figure 1 B 3)
+    pipe_latency=$(pingpong_figure 1 B 6)
+    bench_row "1-byte message one way, MPI shared memory" "${mpi_latency:+$mpi_latency us}" "-" "-"
+    bench_row "1-byte message one way, pipe (same run)" "${pipe_latency:+$pipe_latency us}" "-" "-"
+    mpi_vs_pipe=$(awk -v m="$mpi_latency" -v p="$pipe_latency" \
+        'BEGIN { if (m > 0 && p > 0) printf "%.1f", p / m }')
+    bench_row "1-byte message: MPI faster than the pipe by" "${mpi_vs_pipe:+x$mpi_vs_pipe}" ">= x2" \
+        "$(bench_at_least "$mpi_vs_pipe" 2)"
+    bench_row "1 MiB messages, MPI shared memory" "$(pingpong_figure 1 MiB 5) MB/s" "-" "-"
+    bench_row "1 MiB messages, pipe (same run)" "$(pingpong_figure 1 MiB 8) MB/s" "-" "-"
+else
+    bench_row "1-byte message: MPI faster than the pipe by" "" ">= x2" MISSED
+fi
+
+if bench_run chapters/14-distributed mpi_pingpong --tcp --max-size=16; then
+    bench_row "1-byte message one way, MPI over TCP on loopback" "$(pingpong_figure 1 B 3) us" \
+        "-" "-"
+fi
+
+if bench_run chapters/14-distributed mpi_workers; then
+    workers_speedup=$(grep -m1 '^OK:' <<<"$BENCH_OUT" | grep -oE 'x[0-9]+(\.[0-9]+)?' | tr -d x)
+    bench_row "mpi_workers: task queue vs static split (3 workers)" \
+        "${workers_speedup:+x$workers_speedup}" ">= x1.8" "$(bench_at_least "$workers_speedup" 1.8)"
+else
+    bench_row "mpi_workers: task queue vs static split (3 workers)" "" ">= x1.8" MISSED
+fi
