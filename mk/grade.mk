@@ -40,12 +40,12 @@ grade-unit: $(call unit_programs,$(GRADE_UNIT))
 grade-unit-folder:
 	@echo '$(BUILD)/$(GRADE_UNIT)'
 
-HELP_LINES += "  make grade             grade exercises/ (EX=03 one exercise, STUDENT=dir a student's copy)"
-HELP_LINES += "  make progress          how many exercises pass, and which"
-HELP_LINES += "  make hint EX=03        the next hint for an exercise, one at a time"
-HELP_LINES += "  make reset EX=03       put an exercise's stub back (asks first)"
-HELP_LINES += "  make watch EX=03       re-grade an exercise on every save (needs inotifywait)"
-HELP_LINES += "  make grade-selftest    the grader's own tests (solutions full, stubs zero, bugs caught)"
+HELP_LINES += "  make grade            grade exercises/ (EX=03 one exercise, STUDENT=dir a student's copy)"
+HELP_LINES += "  make progress         how many exercises pass, and which"
+HELP_LINES += "  make hint EX=03       the next hint for an exercise, one at a time"
+HELP_LINES += "  make reset EX=03      put an exercise's stub back (asks first)"
+HELP_LINES += "  make watch EX=03      re-grade an exercise on every save (needs inotifywait)"
+HELP_LINES += "  make grade-selftest   the grader's own tests (solutions full, stubs zero, bugs caught)"
 
 # The grader's tools: gdb (a hung submission's backtraces), patch (the broken solutions of
 # its self-tests), xmllint (checks the JUnit report), inotifywait (make watch).
