@@ -16,13 +16,11 @@
  * Usage: spawn_cost [--spawns=N] [--memory=N]
  */
 #include "kit.h"
-#include "lib/reap.h"
 
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,15 +109,18 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
-    reap_children_before_dying();
+    kit_own_children();
 
     /* Touch every page, so each one is mapped and fork has its page table entries to copy. */
     size_t memory_bytes = (size_t)memory_mib << 20;
     char *memory = memory_bytes > 0 ? malloc(memory_bytes) : NULL;
     if (memory_bytes > 0 && memory == NULL)
         kit_die_errno("malloc %ld MiB", memory_mib);
-    if (memory != NULL)
-        memset(memory, 1, memory_bytes);
+    /* One write per page, through a volatile pointer: a memset of memory that is freed unread
+     * is something the optimiser may (and does) remove, and then no page would be mapped. */
+    volatile char *pages = memory;
+    for (size_t offset = 0; offset < memory_bytes; offset += 4096)
+        pages[offset] = 1;
 
     double *samples = malloc((size_t)spawns * sizeof *samples);
     if (samples == NULL)
