@@ -124,6 +124,22 @@ void kit_sleep(double seconds);
 struct timespec kit_deadline(clockid_t clock, double seconds);
 /** @} */
 
+/** @name Whole reads and writes
+ * A pipe or a socket is a byte stream: one read() may return fewer bytes than one write() put
+ * in, and a write may be cut short. These loop until the whole record has gone through,
+ * retrying after a signal handler (EINTR).
+ * @{
+ */
+
+/** Read exactly @p size bytes. Returns 1 when they all arrived; 0 at end of file before the
+ *  first byte (the writer closed its end between records); -1 on an error (errno set), or at
+ *  end of file in the middle of the record (errno = EPROTO: a torn record). */
+int kit_read_full(int fd, void *buffer, size_t size);
+
+/** Write exactly @p size bytes. Returns 0, or -1 with errno set (EPIPE: nobody reads). */
+int kit_write_full(int fd, const void *buffer, size_t size);
+/** @} */
+
 /** @name Child processes
  * A program that forks owns its children on every path: see children.c for why and how.
  * @{
