@@ -166,6 +166,15 @@ void kit_child_signal_defaults(void);
 const char *kit_describe_status(int status, char *text, size_t size);
 /** @} */
 
+/** @name Figures
+ * @{
+ */
+
+/** The kit's one notation for a ratio of times: @p times_faster = old time / new time, as
+ *  `x1.93 faster` (>= 1) or `x1.05 slower` (< 1), always 2 decimals. Returns @p text. */
+const char *kit_ratio_text(double times_faster, char text[32]);
+/** @} */
+
 /** @name Machine and work
  * @{
  */
