@@ -98,6 +98,7 @@ int main(int argc, char *argv[])
         printf("OK: expected %ld, got %ld\n", expected, got);
         return 0;
     }
-    printf("FAILED: expected %ld, got %ld (%ld updates lost)\n", expected, got, expected - got);
+    printf("FAILED: expected %ld, got %ld (%ld update%s lost)\n", expected, got, expected - got,
+           expected - got == 1 ? "" : "s");
     return 1;
 }

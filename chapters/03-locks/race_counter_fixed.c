@@ -108,6 +108,7 @@ int main(int argc, char *argv[])
         printf("OK: expected %ld, got %ld\n", expected, shared.counter);
         return 0;
     }
-    printf("FAILED: expected %ld, got %ld (%ld updates lost)\n", expected, shared.counter, lost);
+    printf("FAILED: expected %ld, got %ld (%ld update%s lost)\n", expected, shared.counter, lost,
+           lost == 1 ? "" : "s");
     return 1;
 }
