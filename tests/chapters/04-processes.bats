@@ -290,7 +290,7 @@ $output"
 @test "spawn_cost: Ctrl-C in the middle of forking leaves nothing behind" {
     local delay
     for delay in 0 0.05 0.1 0.2; do
-        start_session spawn_cost --spawns=1000000
+        start_session spawn_cost --spawns=100000
         wait_until 5 grep -q '^spawning' "$BATS_TEST_TMPDIR/out"
         sleep "$delay"
         kill -INT -- "-$session"
@@ -325,7 +325,7 @@ $output"
 @test "spawn_cost: SIGTERM to the parent alone in the middle of forking leaves nothing" {
     local delay
     for delay in 0 0.05 0.2; do
-        start_session spawn_cost --spawns=1000000
+        start_session spawn_cost --spawns=100000
         wait_until 5 grep -q '^spawning' "$BATS_TEST_TMPDIR/out"
         sleep "$delay"
         kill -TERM "$session"
@@ -353,4 +353,28 @@ $output"
     finish_session
     [ "$exit_code" -eq 1 ] || fail "expected exit status 1, got $exit_code: $output"
     assert_line --regexp "child $killed_child was killed by signal 9"
+}
+
+# ---- the README's "try this" lines ----------------------------------------------------------
+
+@test "README: the try-this lines run (long holds and sleeps ended early with Ctrl-C)" {
+    run_prog process_ids --children=100 --sleep=0.5
+    assert_success
+    assert_line --regexp '^OK: 100 children, 100 distinct PIDs'
+    start_session zombie --children=20 --hold=30
+    wait_until 10 grep -q '^holding' "$BATS_TEST_TMPDIR/out"
+    kill -INT -- "-$session"
+    finish_session
+    assert_died_of_sigint
+    [ "$(grep -c 'state Z (zombie)' <<<"$output")" -eq 20 ] || fail "not 20 zombies: $output"
+    run_prog exec_child --command='ls -l /proc/$$/fd'
+    assert_success
+    run_prog spawn_cost --spawns=500 --memory=1024
+    assert_success
+    assert_line --regexp '^OK: '
+    run_on_one_cpu spawn_cost --spawns=5000
+    assert_success
+    run_prog spawn_cost --spawns=100000 --memory=4096
+    assert_failure 2
+    assert_output --partial 'would fork for minutes'
 }
