@@ -369,7 +369,7 @@ $output"
     [ "$(grep -c 'state Z (zombie)' <<<"$output")" -eq 20 ] || fail "not 20 zombies: $output"
     run_prog exec_child --command='ls -l /proc/$$/fd'
     assert_success
-    run_prog spawn_cost --spawns=500 --memory=1024
+    run_prog spawn_cost --spawns=100 --memory=1024
     assert_success
     assert_line --regexp '^OK: '
     run_on_one_cpu spawn_cost --spawns=5000
