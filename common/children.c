@@ -73,7 +73,8 @@ static int list_children(pid_t pids[], int capacity)
     size_t length = 0;
     ssize_t got;
     while (length < sizeof text - 1 &&
-           ((got = read(fd, text + length, sizeof text - 1 - length)) > 0 || (got == -1 && errno == EINTR)))
+           ((got = read(fd, text + length, sizeof text - 1 - length)) > 0 ||
+            (got == -1 && errno == EINTR)))
         if (got > 0)
             length += (size_t)got;
     close(fd);

@@ -183,10 +183,13 @@ const char *kit_ratio_text(double times_faster, char text[32]);
 int kit_cpu_count(void);
 
 /** CPU-bound work that the optimiser cannot remove: @p iterations rounds of an integer
- *  hash. Returns the hash so callers can print or combine it. About 1 ns per iteration. */
+ *  hash. Returns the hash so callers can print or combine it. Each round is a chain of seven
+ *  dependent operations: about 5 ns on the 2-CPU machine the kit was written on (measured; a
+ *  busy machine makes it slower). Programs that need a duration measure the rate first, as
+ *  concurrency_vs_parallelism.c does. */
 uint64_t kit_cpu_work(uint64_t iterations);
 
-/** True when @p stream is a terminal and NO_COLOR is not set: colour and progress bars only then. */
+/** True when @p stream is a terminal and NO_COLOR is unset: colour and progress bars only then. */
 bool kit_use_color(FILE *stream);
 /** @} */
 

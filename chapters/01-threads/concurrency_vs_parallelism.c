@@ -200,6 +200,10 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if (work_seconds * (double)rounds > 30)
+        kit_usage_error(
+            "--work=%g x --rounds=%ld is over the cap of 30 CPU-seconds: it would run for minutes",
+            work_seconds, rounds);
 
     struct runner runners[MAX_THREADS] = {0};
     uint64_t share = (uint64_t)(work_seconds * iterations_per_second() / (double)thread_count);

@@ -88,6 +88,10 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if (thread_count * shared.iterations > 400000)
+        kit_usage_error("--threads=%ld x --iterations=%ld is over the cap of 400000 increments "
+                        "(each holds the lock about 0.1 ms): it would run for minutes",
+                        thread_count, shared.iterations);
 
     printf("%ld threads x %ld increments of one shared counter, under a mutex\n", thread_count,
            shared.iterations);

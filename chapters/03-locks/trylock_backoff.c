@@ -116,6 +116,10 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if (count > 100000)
+        kit_usage_error("--transfers=%ld is over the cap of 100000 (each waits about 0.5 ms): it "
+                        "would run for minutes",
+                        count);
 
     struct account a = {.name = "A", .balance = 100}, b = {.name = "B", .balance = 100};
     KIT_CHECK_EN(pthread_mutex_init(&a.lock, NULL));

@@ -98,9 +98,10 @@ static bool describe_status(int status, char *how, size_t size)
         return false;
     }
     int code = WEXITSTATUS(status);
-    const char *meaning = code == EXEC_NOT_FOUND     ? " (exec's or the shell's: not found)"
-                          : code == EXEC_NOT_RUNNABLE ? " (exec's or the shell's: found, not runnable)"
-                                                      : "";
+    const char *meaning = code == EXEC_NOT_FOUND ? " (exec's or the shell's: not found)"
+                          : code == EXEC_NOT_RUNNABLE
+                              ? " (exec's or the shell's: found, not runnable)"
+                              : "";
     snprintf(how, size, "exited with status %d%s", code, meaning);
     return code == 0;
 }

@@ -13,7 +13,7 @@
  * To see the zombies reliably the program does wait, but with waitid() and WNOWAIT: that
  * returns once the child has exited and leaves it unreaped, exactly as if we had forgotten.
  * The lesson is seeing the Z state: before it exits, this demo reaps its zombies after all, so
- * the program itself leaves nothing behind (also on Ctrl-C: see kit_own_children() in common/children.c).
+ * the program itself leaves nothing behind (also on Ctrl-C: see common/children.c).
  *
  * See also: zombie_fixed.c (reap with waitpid, or from a SIGCHLD handler).
  *

@@ -215,6 +215,10 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if (capacity < 64 && items > 5000000)
+        kit_usage_error("--items=%ld with --capacity=%ld is over the cap of 5e6 items for a queue "
+                        "under 64 slots (every item waits, about 10 us): it would run for minutes",
+                        items, capacity);
 
     struct shared shared = {.producers = producers, .items = items};
     shared.seen = calloc((size_t)items, sizeof shared.seen[0]); /* all zero: nothing seen yet */

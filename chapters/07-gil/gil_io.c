@@ -137,6 +137,10 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if (threads * job.call_seconds > 60)
+        kit_usage_error("--threads=%d x --sleep=%g is over the cap of 60 s of calls: with "
+                        "--hold-lock it would run for minutes",
+                        threads, job.call_seconds);
 
     struct io_thread *workers = calloc((size_t)threads, sizeof *workers);
     if (workers == NULL)

@@ -172,6 +172,10 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if ((double)steps * (double)step_size * repeat > 2.5e9)
+        kit_usage_error("--steps=%ld x --step-size=%ld x --repeat=%d is over the cap of 2.5e9 "
+                        "iterations per case: it would run for minutes",
+                        steps, step_size, repeat);
 
     int cpus = kit_cpu_count();
     printf("%ld steps of CPU work (%ld iterations each), on 1 thread and on %d threads\n", steps,
