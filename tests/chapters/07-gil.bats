@@ -89,3 +89,31 @@ cpus_in_use_on() {
     assert_line 'most threads in a blocking call at the same time: 1 of 3'
     at_most "$(ratio_on '^one after another')" 1.5
 }
+
+# ---- the README's "try this" lines ----------------------------------------------------------
+
+# try_line PROG [ARGS...]: run one README line; it must end with exit 0 and a verdict.
+try_line() {
+    run_prog --timeout 60 "$@"
+    assert_success
+    assert_line --regexp '^(OK|BROKEN|note): '
+}
+
+@test "README: every try-this line runs and gives its verdict" {
+    try_line gil_sim --threads=4
+    try_line gil_sim --threads=8
+    try_line gil_sim --interval=1
+    try_line gil_sim --interval=50
+    try_line gil_sim --steps=$([ -n "${KIT_SANITIZE:-}" ] && echo 20000 || echo 100000)
+    try_line gil_io --threads=32 --sleep=0.5
+    try_line gil_io --hold-lock --threads=3
+}
+
+@test "options: totals beyond the caps are refused up front, with the reason" {
+    run_prog gil_sim --steps=1000000000 --step-size=1000000000
+    assert_failure 2
+    assert_output --partial 'over the cap'
+    run_prog gil_io --threads=64 --sleep=10
+    assert_failure 2
+    assert_output --partial 'over the cap'
+}
