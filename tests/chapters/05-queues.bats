@@ -54,6 +54,16 @@ assert_no_leftover_processes() {
     done
 }
 
+@test "bounded_queue: the plain version (--always-signal) loses and duplicates nothing either" {
+    local pc
+    for pc in "1 1" "3 2"; do
+        set -- $pc
+        run_prog bounded_queue -p "$1" -c "$2" -k 4 -n "$(scaled 50000 5000)" --always-signal
+        assert_success
+        assert_line --regexp '^OK: [0-9]+ items, none lost, none duplicated$'
+    done
+}
+
 @test "bounded_queue: shuts down cleanly when consumers outnumber items" {
     # Most consumers get no item at all: only their sentinel stops them. A lost wake-up
     # would hang here, and the timeout would turn it into a failure (status 124).
@@ -171,7 +181,8 @@ assert_no_leftover_processes() {
 
 @test "README: every try-this line of the chapter runs and ends with OK" {
     local args
-    for args in "bounded_queue --capacity=1 --items=20000" \
+    for args in "bounded_queue -p 1 -c 1 -n 5000000" "bounded_queue -p 1 -c 1 -n 5000000 --always-signal" \
+        "bounded_queue --capacity=1 --items=20000" \
         "bounded_queue --capacity=1 --items=20000 --producers=8 --consumers=1" \
         "bounded_queue --capacity=1 --items=20000 --producers=1 --consumers=8" \
         "pipe_ipc --requests=100000" "process_queue --senders=32 --messages=20000" \
