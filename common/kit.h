@@ -17,6 +17,7 @@
 #ifndef KIT_H
 #define KIT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -122,6 +123,10 @@ void kit_sleep(double seconds);
 
 /** The time @p seconds from now on @p clock, as pthread_cond_timedwait and friends want it. */
 struct timespec kit_deadline(clockid_t clock, double seconds);
+
+/** CPU time used so far, in seconds: by this whole process (CLOCK_PROCESS_CPUTIME_ID, all its
+ *  threads) or by the calling thread (CLOCK_THREAD_CPUTIME_ID). */
+double kit_cpu_seconds(clockid_t clock);
 /** @} */
 
 /** @name Whole reads and writes
@@ -173,6 +178,15 @@ const char *kit_describe_status(int status, char *text, size_t size);
 /** The kit's one notation for a ratio of times: @p times_faster = old time / new time, as
  *  `x1.93 faster` (>= 1) or `x1.05 slower` (< 1), always 2 decimals. Returns @p text. */
 const char *kit_ratio_text(double times_faster, char text[32]);
+/** @} */
+
+/** @name Threads
+ * @{
+ */
+
+/** pthread_barrier_wait(), checked: one thread of each round gets PTHREAD_BARRIER_SERIAL_THREAD,
+ *  which is not an error; anything else but 0 is fatal. Returns true in that one thread. */
+bool kit_barrier_wait(pthread_barrier_t *barrier);
 /** @} */
 
 /** @name Machine and work

@@ -58,10 +58,7 @@ static void *run_share(void *arg)
     struct runner *self = arg;
     double born = kit_now();
     kit_cpu_work(self->iterations);
-    struct timespec used;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used) == -1)
-        kit_die_errno("clock_gettime CLOCK_THREAD_CPUTIME_ID");
-    self->cpu_seconds = (double)used.tv_sec + (double)used.tv_nsec / 1e9;
+    self->cpu_seconds = kit_cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
     self->life_seconds = kit_seconds_since(born);
 
     cpu_set_t allowed;

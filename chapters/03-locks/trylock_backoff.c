@@ -81,9 +81,7 @@ static bool move_once(struct transfer *self)
 static void *move_money(void *arg)
 {
     struct transfer *self = arg;
-    int en = pthread_barrier_wait(self->start);
-    if (en != 0 && en != PTHREAD_BARRIER_SERIAL_THREAD)
-        kit_die_en(en, "pthread_barrier_wait");
+    kit_barrier_wait(self->start);
     for (long i = 0; i < self->count; i++) {
         int attempts = 1;
         while (!move_once(self)) {

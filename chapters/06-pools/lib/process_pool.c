@@ -64,10 +64,7 @@ const char *u128_text(u128 value, char text[40])
 
 uint64_t process_cpu_nanoseconds(void)
 {
-    struct timespec used;
-    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used) == -1)
-        kit_die_errno("clock_gettime CLOCK_PROCESS_CPUTIME_ID");
-    return (uint64_t)used.tv_sec * 1000000000u + (uint64_t)used.tv_nsec;
+    return (uint64_t)(kit_cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) * 1e9);
 }
 
 /* ---- a worker ---------------------------------------------------------------------------- */
