@@ -7,9 +7,11 @@
  * with pthread_create() and returns at once. fork() must build a new process: copy the page
  * tables, the file descriptor table, the signal state; then waitpid() tears it down. A thread
  * only needs a stack (glibc even reuses the last one) and a kernel task sharing everything.
- * This is the "processes are slower to create" row of the tutorials' table, with this machine's
- * numbers. `--memory=N` makes the parent bigger: fork copies more page tables, a thread does not
- * care. The cost is per spawn: it is why chapter 06 starts a pool of workers once and reuses it.
+ * This is the "processes are slower to create" row of the threads-versus-processes tables
+ * that introductions to Python's threading and multiprocessing modules show, with this
+ * machine's numbers. `--memory=N` makes the parent bigger: fork copies more page tables, a
+ * thread does not care. The cost is per spawn: it is why chapter 06 starts a pool of workers
+ * once and reuses it.
  *
  * See also: separate_memory.c (what the copy buys), chapter 06 (pools).
  *

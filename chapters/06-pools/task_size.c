@@ -2,7 +2,8 @@
  * @file task_size.c
  * @brief What one task costs in a pool, and what cutting the work into a few large chunks buys.
  *
- * What to look for: the tutorials warn to "avoid very tiny tasks". Here the same work, the sum
+ * What to look for: guides to Python's concurrent.futures and multiprocessing warn to "avoid
+ * very tiny tasks". Here the same work, the sum
  * of squares of range(N), goes through the thread pool of thread_pool.c twice:
  * - one number per task: N tasks, each submitted, queued, run and collected on its own;
  * - chunked: a few tasks (`Pool.starmap` over chunks), each summing a long run of numbers.
@@ -42,7 +43,7 @@ struct chunk {
 };
 
 /* A task: the sum of the squares of one slice. (The numbers are read from a list, as in the
- * tutorial, which also keeps the compiler from replacing the loop with a formula.) */
+ * Python example it mirrors, which also keeps the compiler from replacing the loop with a formula.) */
 static int sum_of_squares(void *arg, long *result)
 {
     const struct chunk *chunk = arg;

@@ -82,7 +82,7 @@ assert_gone() {
 
 # ---- process_pool -----------------------------------------------------------------------------
 
-@test "process_pool: the tutorial's totals are exact (4 chunks, compute 5M 10M 20M)" {
+@test "process_pool: the documentation examples' totals are exact (4 chunks, compute 5M 10M 20M)" {
     run_prog process_pool --numbers=1000000
     assert_success
     assert_line '   total 333332833333500000  (matches the closed formula)'
