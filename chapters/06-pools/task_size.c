@@ -43,7 +43,8 @@ struct chunk {
 };
 
 /* A task: the sum of the squares of one slice. (The numbers are read from a list, as in the
- * Python example it mirrors, which also keeps the compiler from replacing the loop with a formula.) */
+ * Python example it mirrors, which also keeps the compiler from replacing the loop with a
+ * formula.) */
 static int sum_of_squares(void *arg, long *result)
 {
     const struct chunk *chunk = arg;
