@@ -151,8 +151,10 @@ static void report(const struct measurement *pinned, const struct measurement *s
 
     long best_possible = thread_count < cpu_count ? thread_count : cpu_count;
     double speedup = pinned->seconds / spread->seconds;
-    printf("speedup: x%.2f (at most x%ld here: %ld threads, %d %s; fastest runs)\n", speedup,
-           best_possible, thread_count, cpu_count, cpus);
+    char ratio[32];
+    printf("speedup: %s (at most x%ld here: %ld thread%s, %d %s; fastest runs)\n",
+           kit_ratio_text(speedup, ratio), best_possible, thread_count,
+           thread_count == 1 ? "" : "s", cpu_count, cpus);
     /* Alone on the machine, pinned threads run 1/N of their life and free ones as much as
      * the CPUs allow. Much less means they waited for other programs, whose load then skews
      * the speedup one way or the other. */
@@ -164,12 +166,12 @@ static void report(const struct measurement *pinned, const struct measurement *s
                100 * pinned->running_share, 100 * spread->running_share, 100 * fair_pinned,
                100 * fair_spread);
     if (best_possible < 2)
-        printf("OK: measured x%.2f; with %s, parallelism was not possible here "
-               "(about x1.0 is right)\n",
-               speedup, cpu_count < 2 ? "only 1 CPU" : "only 1 thread");
+        printf("OK: measured %s; with %s, parallelism was not possible here "
+               "(about x1.00 is right)\n",
+               ratio, cpu_count < 2 ? "only 1 CPU" : "only 1 thread");
     else
-        printf("OK: measured x%.2f: %ld threads pinned to one CPU %.3f s, free on %d CPUs %.3f s\n",
-               speedup, thread_count, pinned->seconds, cpu_count, spread->seconds);
+        printf("OK: measured %s: %ld threads pinned to one CPU %.3f s, free on %d CPUs %.3f s\n",
+               ratio, thread_count, pinned->seconds, cpu_count, spread->seconds);
 }
 
 int main(int argc, char *argv[])
@@ -209,8 +211,9 @@ int main(int argc, char *argv[])
     int pinned_cpu = last_allowed_cpu();
     printf("CPUs this process may use: %d\n", cpu_count);
     printf("the job: %" PRIu64 " iterations of kit_cpu_work (about %.2f s of CPU) over %ld "
-           "threads, run %ld times each way\n",
-           share * (uint64_t)thread_count, work_seconds, thread_count, rounds);
+           "thread%s, run %ld time%s each way\n",
+           share * (uint64_t)thread_count, work_seconds, thread_count, thread_count == 1 ? "" : "s",
+           rounds, rounds == 1 ? "" : "s");
 
     /* Other programs on the machine can only ever slow a run down, so the fastest run of each
      * kind is the truest; alternating the two kinds exposes both to the same disturbances. */

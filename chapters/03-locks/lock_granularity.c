@@ -179,9 +179,8 @@ int main(int argc, char *argv[])
         printf("FAILED: a total was not %lld\n", expected);
         return 1;
     }
-    printf(
-        "OK: both totals exact (%lld); a lock per item took x%.1f the time of a local sum "
-        "merged once\n",
-        expected, fine / coarse);
+    char ratio[32];
+    printf("OK: both totals exact (%lld); a lock per item was %s than a local sum merged once\n",
+           expected, kit_ratio_text(coarse / fine, ratio));
     return 0;
 }

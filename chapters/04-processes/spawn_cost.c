@@ -147,8 +147,8 @@ int main(int argc, char *argv[])
            process_total, process_us);
     printf("%-22s %8ld in %7.3f s   median %8.1f us each\n", "pthread_create + join", spawns,
            thread_total, thread_us);
-    printf("OK: creating and reaping a process took x%.1f the time of a thread "
-           "(%.1f us against %.1f us)\n",
-           process_us / thread_us, process_us, thread_us);
+    char ratio[32];
+    printf("OK: creating and reaping a process was %s than a thread (%.1f us against %.1f us)\n",
+           kit_ratio_text(thread_us / process_us, ratio), process_us, thread_us);
     return 0;
 }

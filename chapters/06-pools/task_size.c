@@ -176,14 +176,15 @@ int main(int argc, char *argv[])
     printf("per-task overhead: %.3f us (submit, queue, wake-up, result; one square alone: "
            "%.4f us)\n",
            overhead_us, alone / (double)numbers * 1e6);
-    printf("chunking buys: x%.1f\n", gain);
+    char ratio[32];
+    printf("chunking buys: %s\n", kit_ratio_text(gain, ratio));
 
     /* The verdict is about the totals; the times are measurements, printed as they came. */
     if (!right) {
         printf("FAILED: a total is not %ld (the closed formula)\n", expected);
         return 1;
     }
-    printf("OK: both ways give %ld; %ld chunked tasks were x%.1f faster than %ld tiny ones\n",
-           expected, chunk_count, gain, numbers);
+    printf("OK: both ways give %ld; %ld chunked tasks were %s than %ld tiny ones\n", expected,
+           chunk_count, ratio, numbers);
     return 0;
 }

@@ -201,6 +201,7 @@ assert_gone() {
     assert_success
     assert_line --regexp '^per-task overhead: [0-9]+\.[0-9]+ us '
     assert_line --regexp '^OK: both ways give 2666646666700000; '
+    assert_line --regexp '^chunking buys: x[0-9.]+ faster$'
     at_least "$(ratio_on '^chunking buys')" 2
 }
 

@@ -64,6 +64,7 @@ cpus_in_use_on() {
     run_prog gil_io
     assert_success
     assert_line --regexp '^OK: the threads let go of the lock'
+    assert_line --regexp '^one after another .*: x[0-9.]+ faster$'
     at_least "$(ratio_on '^one after another')" 2
 }
 
@@ -71,6 +72,7 @@ cpus_in_use_on() {
     run_on_one_cpu gil_io --threads=4 --sleep=0.2
     assert_success
     assert_line --regexp '^OK: '
+    assert_line --regexp '^one after another .*: x[0-9.]+ faster$'
     at_least "$(ratio_on '^one after another')" 2
 }
 
@@ -79,6 +81,7 @@ cpus_in_use_on() {
     assert_success
     assert_line --regexp '^OK: '
     assert_line 'most threads in a blocking call at the same time: 16 of 16'
+    assert_line --regexp '^one after another .*: x[0-9.]+ faster$'
     at_least "$(ratio_on '^one after another')" 5
 }
 
