@@ -184,7 +184,8 @@ assert_gone() {
         "pool_speed --workers=1" "pool_speed --workers=2" "pool_speed --workers=8" \
         "pool_speed --workers=2 --numbers=2000000000 --chunks=3 --rounds=1" \
         "pool_speed --workers=2 --numbers=2000000000 --chunks=64 --rounds=1" \
-        "task_size --workers=1" "task_size --workers=8"; do
+        "task_size --workers=1" "task_size --workers=8" "task_size --chunks=1000" \
+        "task_size --chunks=20000"; do
         # shellcheck disable=SC2086
         run_prog --timeout 60 $args
         assert_success
