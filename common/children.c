@@ -71,12 +71,13 @@ static int list_children(pid_t pids[], int capacity)
         return -1;
     char text[4096];
     size_t length = 0;
-    ssize_t got;
-    while (length < sizeof text - 1 &&
-           ((got = read(fd, text + length, sizeof text - 1 - length)) > 0 ||
-            (got == -1 && errno == EINTR)))
+    for (;;) { /* read until end of file, or the buffer is full */
+        ssize_t got = read(fd, text + length, sizeof text - 1 - length);
         if (got > 0)
             length += (size_t)got;
+        else if (got == 0 || errno != EINTR || length == sizeof text - 1)
+            break;
+    }
     close(fd);
 
     int count = 0;
@@ -113,8 +114,8 @@ int kit_stop_children(void)
         pid_t pids[MAX_LISTED];
         int count = list_children(pids, MAX_LISTED);
         if (count == -1) { /* no /proc: nothing to list, so wait for those that end anyway */
-            while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-                reaped += errno != EINTR;
+            for (pid_t ended; (ended = waitpid(-1, NULL, 0)) > 0 || errno == EINTR;)
+                reaped += ended > 0;
             break;
         }
         if (count == 0)
@@ -150,9 +151,10 @@ static void report_stopped(int signo, int count)
     memcpy(line + at, stopped, sizeof stopped - 1);
     at += sizeof stopped - 1;
     at += decimal(count, line + at);
-    static const char tail[] = " child process(es) before dying of it\n";
-    memcpy(line + at, tail, sizeof tail - 1);
-    at += sizeof tail - 1;
+    const char *tail = count == 1 ? " child process before dying of it\n"
+                                  : " child processes before dying of it\n";
+    memcpy(line + at, tail, strlen(tail));
+    at += strlen(tail);
     ssize_t ignored = write(STDERR_FILENO, line, at);
     (void)ignored;
 }
