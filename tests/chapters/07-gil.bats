@@ -77,7 +77,9 @@ cpus_in_use_on() {
 }
 
 @test "gil_io: 16 threads all wait at once" {
-    run_prog gil_io --threads=16 --sleep=0.1
+    # 0.5 s calls: long enough for all 16 threads to start, even under TSan on a busy machine
+    # (with 0.1 s, 7 of 16 were in their call at once there).
+    run_prog gil_io --threads=16 --sleep=0.5
     assert_success
     assert_line --regexp '^OK: '
     assert_line 'most threads in a blocking call at the same time: 16 of 16'
