@@ -13,6 +13,15 @@
  * - A child process after fork() leaves with kit_child_die_errno(), which calls _exit().
  * - Every fatal message says which program, what failed, why (with the errno name) and where:
  *   `race_counter: pthread_create: Resource temporarily unavailable (EAGAIN) [race_counter.c:42]`.
+ *   However long the message, the reason and the place are kept (the message is cut instead).
+ *
+ * Rules every program follows by calling two functions:
+ * - kit_cli_init() first thing in main(): stdout is line-buffered and checked at exit (a failed
+ *   write makes the exit status 1, with a message), SIGPIPE is ignored (EPIPE is reported
+ *   instead), and standard descriptors closed at start are filled with /dev/null.
+ * - kit_own_children() before the first fork(), in every program that forks: Ctrl-C, SIGTERM
+ *   to the parent alone, or an error exit stop and reap every child. A child that is going to
+ *   exec calls kit_child_signal_defaults() first.
  */
 #ifndef KIT_H
 #define KIT_H
