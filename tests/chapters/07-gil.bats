@@ -109,7 +109,7 @@ try_line() {
     try_line gil_sim --threads=8
     try_line gil_sim --interval=1
     try_line gil_sim --interval=50
-    try_line gil_sim --steps=$([ -n "${KIT_SANITIZE:-}" ] && echo 20000 || echo 100000)
+    try_line gil_sim --steps=$([ -n "${KIT_SANITIZE:-}" ] && echo 10000 || echo 30000)
     try_line gil_io --threads=32 --sleep=0.5
     try_line gil_io --hold-lock --threads=3
 }
