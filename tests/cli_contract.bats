@@ -190,8 +190,10 @@ int main(void)
     kit_die_errno("open %s", path);
 }
 C
+    local sanitize=()
+    [ -n "${KIT_SANITIZE:-}" ] && sanitize=("-fsanitize=$KIT_SANITIZE")
     "${KIT_CC%% *}" -std=c11 -D_POSIX_C_SOURCE=200809L -I"$KIT_ROOT/common" "$src" \
-        "$KIT_ROOT/$KIT_BUILD/common/libkit.a" -o "$prog" -pthread -lm $([ -n "${KIT_SANITIZE:-}" ] && echo "-fsanitize=$KIT_SANITIZE") ||
+        "$KIT_ROOT/$KIT_BUILD/common/libkit.a" -o "$prog" -pthread -lm "${sanitize[@]}" ||
         fail "could not build the test program"
     run_split "$prog"
     [ "$out_status" -eq 1 ] || fail "exit $out_status"
