@@ -25,8 +25,9 @@
  * be half-updated: the new holder checks or repairs it, then calls pthread_mutex_consistent()
  * to make the lock usable again. Here the increment either happened or not, so the repair is
  * nothing. `--die-holding=K` shows it: child 0 is killed (SIGKILL, as by the OOM killer) while
- * it holds the lock, after K increments; another child recovers the lock and the total is
- * exact minus the increments child 0 never made. A child killed from outside (`kill -KILL`) is
+ * it holds the lock, after K increments; the next process to lock it (another child, or the
+ * parent reading the total at the end) recovers it, and the total is exact minus the
+ * increments child 0 never made. A child killed from outside (`kill -KILL`) is
  * not part of the plan: the parent names it, stops the others, and exits 1.
  *
  * See also: process_queue.c (sending messages instead of sharing memory), chapter 06 (pools).
@@ -208,8 +209,18 @@ int main(int argc, char *argv[])
     double seconds = kit_seconds_since(start);
 
     long expected = processes * increments - (die_holding >= 0 ? increments - die_holding : 0);
-    long got = counter->value; /* every child has exited: nobody else touches it now */
+    /* Every child has exited, but the lock may still be owned by a dead one, if no other
+     * child locked it after the death: the parent takes it once more, the robust way. */
+    int en = pthread_mutex_lock(&counter->lock);
+    if (en == EOWNERDEAD) {
+        counter->recoveries++;
+        en = pthread_mutex_consistent(&counter->lock);
+    }
+    if (en != 0)
+        kit_die_en(en, "pthread_mutex_lock in the parent");
+    long got = counter->value;
     long recoveries = counter->recoveries;
+    KIT_CHECK_EN(pthread_mutex_unlock(&counter->lock));
     printf("%ld locked increments in %.3f s\n", expected, seconds);
     if (die_holding >= 0)
         printf("the lock was recovered %ld time%s with EOWNERDEAD after its holder died, then "
