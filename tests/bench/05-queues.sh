@@ -28,7 +28,8 @@ queues_python_rate=''
 bench_python chapters/05-queues/twins/queue_throughput.py 500000 1024 &&
     queues_python_rate=$(bench_value '^throughput:')
 bench_row "  Python queue.Queue, same run (twins/queue_throughput.py)" \
-    "${queues_python_rate:+$queues_python_rate M items/s}${queues_python_rate:-$(bench_python_missing)}" "-" "-"
+    "$([ -n "$queues_python_rate" ] && echo "$queues_python_rate M items/s" || bench_python_missing)" \
+    "-" "-"
 if [ -n "$queues_rate" ] && [ -n "$queues_python_rate" ]; then
     bench_row "  bounded queue vs Python queue.Queue" \
         "$(bench_ratio_text "$queues_rate" "$queues_python_rate")" "-" "-"

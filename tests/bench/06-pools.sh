@@ -26,7 +26,7 @@ pools_python_us=''
 bench_python chapters/06-pools/twins/thread_pool_cost.py 100000 2 &&
     pools_python_us=$(pools_number_after '^cost:' 'cost:')
 bench_row "  Python ThreadPoolExecutor, same run (twins/thread_pool_cost.py)" \
-    "${pools_python_us:+$pools_python_us us/task}${pools_python_us:-$(bench_python_missing)}" "-" "-"
+    "$([ -n "$pools_python_us" ] && echo "$pools_python_us us/task" || bench_python_missing)" "-" "-"
 if [ -n "$pools_task_us" ] && [ -n "$pools_python_us" ]; then
     bench_row "  thread pool vs Python ThreadPoolExecutor, per task" \
         "$(bench_ratio_text "$pools_python_us" "$pools_task_us")" "-" "-"
