@@ -55,3 +55,11 @@ struct timespec kit_deadline(clockid_t clock, double seconds)
         kit_die_errno("clock_gettime");
     return timespec_of(seconds_of(now) + seconds);
 }
+
+double kit_cpu_seconds(clockid_t clock)
+{
+    struct timespec used;
+    if (clock_gettime(clock, &used) == -1)
+        kit_die_errno("clock_gettime (CPU-time clock %d)", (int)clock);
+    return seconds_of(used);
+}

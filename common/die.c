@@ -12,21 +12,36 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Format `program: message: reason (ENAME) [file:line]` into buf. en == 0 means "no reason". */
+/* Format `program: message: reason (ENAME) [file:line]` into buf. en == 0 means "no reason".
+ * The reason and the place are written first, at the end of what fits: however long the
+ * message (a path, a command line), only the message is cut, and it ends with "..." then. */
 KIT_PRINTF(6, 0) static void format_failure(char *buf, size_t size, const char *file, int line,
                                              int en, const char *fmt, va_list args)
 {
     const char *base = strrchr(file, '/');
-    size_t used = (size_t)snprintf(buf, size, "%s: ", program_invocation_short_name);
-    if (used < size)
-        used += (size_t)vsnprintf(buf + used, size - used, fmt, args);
-    if (en != 0 && used < size) {
+    char tail[256];
+    size_t tail_length;
+    if (en != 0) {
         const char *name = strerrorname_np(en);
-        used += (size_t)snprintf(buf + used, size - used, ": %s (%s)", strerror(en),
-                                 name ? name : "?");
+        tail_length = (size_t)snprintf(tail, sizeof tail, ": %s (%s) [%s:%d]\n", strerror(en),
+                                       name ? name : "?", base ? base + 1 : file, line);
+    } else {
+        tail_length = (size_t)snprintf(tail, sizeof tail, " [%s:%d]\n", base ? base + 1 : file,
+                                       line);
     }
-    if (used < size)
-        snprintf(buf + used, size - used, " [%s:%d]\n", base ? base + 1 : file, line);
+    if (tail_length >= sizeof tail) /* an absurdly long file name: keep the newline */
+        tail_length = sizeof tail - 1;
+    tail[tail_length - 1] = '\n';
+
+    size_t room = size - tail_length; /* for "program: message", with its terminating '\0' */
+    size_t used = (size_t)snprintf(buf, room, "%s: ", program_invocation_short_name);
+    if (used < room)
+        used += (size_t)vsnprintf(buf + used, room - used, fmt, args);
+    if (used >= room) { /* cut: end what is left of the message with "..." */
+        used = room - 1;
+        memcpy(buf + used - 3, "...", 3);
+    }
+    memcpy(buf + used, tail, tail_length + 1);
 }
 
 /* Print the formatted message after whatever the program printed so far, and exit. */

@@ -13,11 +13,22 @@
  * - A child process after fork() leaves with kit_child_die_errno(), which calls _exit().
  * - Every fatal message says which program, what failed, why (with the errno name) and where:
  *   `race_counter: pthread_create: Resource temporarily unavailable (EAGAIN) [race_counter.c:42]`.
+ *   However long the message, the reason and the place are kept (the message is cut instead).
+ *
+ * Rules every program follows by calling two functions:
+ * - kit_cli_init() first thing in main(): stdout is line-buffered and checked at exit (a failed
+ *   write makes the exit status 1, with a message), SIGPIPE is ignored (EPIPE is reported
+ *   instead), and standard descriptors closed at start are filled with /dev/null.
+ * - kit_own_children() before the first fork(), in every program that forks: Ctrl-C, SIGTERM
+ *   to the parent alone, or an error exit stop and reap every child. A child that is going to
+ *   exec calls kit_child_signal_defaults() first.
  */
 #ifndef KIT_H
 #define KIT_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -74,7 +85,15 @@ void kit_child_die_errno_at(const char *file, int line, const char *fmt, ...) KI
  * @{
  */
 
-/** Register the usage text printed by kit_usage_exit(). Call first thing in main(). */
+/** Register the usage text printed by kit_usage_exit(). Call first thing in main(): it also
+ *  makes the standard streams safe for the rest of the program:
+ *  - a standard descriptor (0, 1, 2) closed at start gets /dev/null, so that no pipe or socket
+ *    the program opens can take its number; stdout closed at start is an error (exit 1);
+ *  - stdout becomes line-buffered, so a run killed by a timeout has printed every line so far;
+ *  - SIGPIPE is ignored: a write to a pipe nobody reads fails with EPIPE instead of killing the
+ *    program silently (a child that execs another program calls kit_child_signal_defaults());
+ *  - stdout is checked at exit: if any write to it failed (`> /dev/full`, a closed pipe), the
+ *    program says so on stderr and its exit status becomes 1. */
 void kit_cli_init(const char *usage_text);
 
 /** Print the usage (stdout if @p status is 0, else stderr) and exit with @p status. */
@@ -84,13 +103,16 @@ void kit_usage_exit(int status) KIT_NORETURN;
 void kit_usage_error(const char *fmt, ...) KIT_PRINTF(1, 2) KIT_NORETURN;
 
 /** Parse a whole number for @p option, in [@p min, @p max]; anything else is a usage error.
- *  Rejects empty text, trailing junk, overflow and values out of range. */
+ *  Every option takes one number syntax: an optional `-`, digits, an optional fraction and
+ *  exponent (`5`, `2e6`, `1.5e3`); no spaces, no `+`, no hex, no inf or nan. A whole-number
+ *  option takes any such text whose value is whole (`2e6` yes, `2.5` no). */
 long kit_parse_long(const char *option, const char *text, long min, long max);
 
-/** Parse a finite decimal number for @p option, in [@p min, @p max], like kit_parse_long(). */
+/** Parse a number for @p option, in [@p min, @p max], in the same syntax as kit_parse_long(). */
 double kit_parse_double(const char *option, const char *text, double min, double max);
 
-/** Reject positional arguments: call with `argc - optind` after the getopt_long loop. */
+/** Reject positional arguments (the programs take options only): call with `optind` after
+ *  the getopt_long loop, as `kit_no_operands(argc, argv, optind)`. */
 void kit_no_operands(int argc, char *argv[], int first_operand);
 /** @} */
 
@@ -110,6 +132,70 @@ void kit_sleep(double seconds);
 
 /** The time @p seconds from now on @p clock, as pthread_cond_timedwait and friends want it. */
 struct timespec kit_deadline(clockid_t clock, double seconds);
+
+/** CPU time used so far, in seconds: by this whole process (CLOCK_PROCESS_CPUTIME_ID, all its
+ *  threads) or by the calling thread (CLOCK_THREAD_CPUTIME_ID). */
+double kit_cpu_seconds(clockid_t clock);
+/** @} */
+
+/** @name Whole reads and writes
+ * A pipe or a socket is a byte stream: one read() may return fewer bytes than one write() put
+ * in, and a write may be cut short. These loop until the whole record has gone through,
+ * retrying after a signal handler (EINTR).
+ * @{
+ */
+
+/** Read exactly @p size bytes. Returns 1 when they all arrived; 0 at end of file before the
+ *  first byte (the writer closed its end between records); -1 on an error (errno set), or at
+ *  end of file in the middle of the record (errno = EPROTO: a torn record). */
+int kit_read_full(int fd, void *buffer, size_t size);
+
+/** Write exactly @p size bytes. Returns 0, or -1 with errno set (EPIPE: nobody reads). */
+int kit_write_full(int fd, const void *buffer, size_t size);
+/** @} */
+
+/** @name Child processes
+ * A program that forks owns its children on every path: see children.c for why and how.
+ * @{
+ */
+
+/** Call once, before the first fork(). From then on SIGINT, SIGTERM or SIGHUP (to the process
+ *  group or to this process alone) stop and reap every child, say so on stderr, then end the
+ *  program with that same signal; an exit() with children left (an error exit) stops and
+ *  reaps them too; orphans of the children (a shell's background job) are adopted and stopped
+ *  as well (PR_SET_CHILD_SUBREAPER). */
+void kit_own_children(void);
+
+/** Stop every child still there (SIGTERM, then SIGKILL after one second) and reap them all,
+ *  zombies included. Returns how many were reaped. Async-signal-safe: it may run in a handler.
+ *  Use it when one child died unexpectedly and the others must go too. */
+int kit_stop_children(void);
+
+/** In a child about to exec another program: put back the default action of SIGINT, SIGTERM,
+ *  SIGHUP and SIGPIPE (an ignored signal stays ignored across exec). */
+void kit_child_signal_defaults(void);
+
+/** How a child ended, from its wait status, into @p text: `exited with status 3`,
+ *  `was killed by signal 9 (Killed)`. Returns @p text. */
+const char *kit_describe_status(int status, char *text, size_t size);
+/** @} */
+
+/** @name Figures
+ * @{
+ */
+
+/** The kit's one notation for a ratio of times: @p times_faster = old time / new time, as
+ *  `x1.93 faster` (>= 1) or `x1.05 slower` (< 1), always 2 decimals. Returns @p text. */
+const char *kit_ratio_text(double times_faster, char text[32]);
+/** @} */
+
+/** @name Threads
+ * @{
+ */
+
+/** pthread_barrier_wait(), checked: one thread of each round gets PTHREAD_BARRIER_SERIAL_THREAD,
+ *  which is not an error; anything else but 0 is fatal. Returns true in that one thread. */
+bool kit_barrier_wait(pthread_barrier_t *barrier);
 /** @} */
 
 /** @name Machine and work
@@ -120,10 +206,13 @@ struct timespec kit_deadline(clockid_t clock, double seconds);
 int kit_cpu_count(void);
 
 /** CPU-bound work that the optimiser cannot remove: @p iterations rounds of an integer
- *  hash. Returns the hash so callers can print or combine it. About 1 ns per iteration. */
+ *  hash. Returns the hash so callers can print or combine it. Each round is a chain of seven
+ *  dependent operations: about 5 ns on the 2-CPU machine the kit was written on (measured; a
+ *  busy machine makes it slower). Programs that need a duration measure the rate first, as
+ *  concurrency_vs_parallelism.c does. */
 uint64_t kit_cpu_work(uint64_t iterations);
 
-/** True when @p stream is a terminal and NO_COLOR is not set: colour and progress bars only then. */
+/** True when @p stream is a terminal and NO_COLOR is unset: colour and progress bars only then. */
 bool kit_use_color(FILE *stream);
 /** @} */
 

@@ -31,6 +31,14 @@ uint64_t kit_cpu_work(uint64_t iterations)
     return state;
 }
 
+bool kit_barrier_wait(pthread_barrier_t *barrier)
+{
+    int en = pthread_barrier_wait(barrier);
+    if (en != 0 && en != PTHREAD_BARRIER_SERIAL_THREAD)
+        kit_die_en(en, "pthread_barrier_wait");
+    return en == PTHREAD_BARRIER_SERIAL_THREAD;
+}
+
 bool kit_use_color(FILE *stream)
 {
     const char *no_color = getenv("NO_COLOR");

@@ -58,10 +58,7 @@ static void *run_share(void *arg)
     struct runner *self = arg;
     double born = kit_now();
     kit_cpu_work(self->iterations);
-    struct timespec used;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used) == -1)
-        kit_die_errno("clock_gettime CLOCK_THREAD_CPUTIME_ID");
-    self->cpu_seconds = (double)used.tv_sec + (double)used.tv_nsec / 1e9;
+    self->cpu_seconds = kit_cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
     self->life_seconds = kit_seconds_since(born);
 
     cpu_set_t allowed;
@@ -154,8 +151,10 @@ static void report(const struct measurement *pinned, const struct measurement *s
 
     long best_possible = thread_count < cpu_count ? thread_count : cpu_count;
     double speedup = pinned->seconds / spread->seconds;
-    printf("speedup: x%.2f (at most x%ld here: %ld threads, %d %s; fastest runs)\n", speedup,
-           best_possible, thread_count, cpu_count, cpus);
+    char ratio[32];
+    printf("speedup: %s (at most x%ld here: %ld thread%s, %d %s; fastest runs)\n",
+           kit_ratio_text(speedup, ratio), best_possible, thread_count,
+           thread_count == 1 ? "" : "s", cpu_count, cpus);
     /* Alone on the machine, pinned threads run 1/N of their life and free ones as much as
      * the CPUs allow. Much less means they waited for other programs, whose load then skews
      * the speedup one way or the other. */
@@ -167,12 +166,12 @@ static void report(const struct measurement *pinned, const struct measurement *s
                100 * pinned->running_share, 100 * spread->running_share, 100 * fair_pinned,
                100 * fair_spread);
     if (best_possible < 2)
-        printf("OK: measured x%.2f; with %s, parallelism was not possible here "
-               "(about x1.0 is right)\n",
-               speedup, cpu_count < 2 ? "only 1 CPU" : "only 1 thread");
+        printf("OK: measured %s; with %s, parallelism was not possible here "
+               "(about x1.00 is right)\n",
+               ratio, cpu_count < 2 ? "only 1 CPU" : "only 1 thread");
     else
-        printf("OK: measured x%.2f: %ld threads pinned to one CPU %.3f s, free on %d CPUs %.3f s\n",
-               speedup, thread_count, pinned->seconds, cpu_count, spread->seconds);
+        printf("OK: measured %s: %ld threads pinned to one CPU %.3f s, free on %d CPUs %.3f s\n",
+               ratio, thread_count, pinned->seconds, cpu_count, spread->seconds);
 }
 
 int main(int argc, char *argv[])
@@ -200,6 +199,10 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if (work_seconds * (double)rounds > 30)
+        kit_usage_error(
+            "--work=%g x --rounds=%ld is over the cap of 30 CPU-seconds: it would run for minutes",
+            work_seconds, rounds);
 
     struct runner runners[MAX_THREADS] = {0};
     uint64_t share = (uint64_t)(work_seconds * iterations_per_second() / (double)thread_count);
@@ -208,8 +211,9 @@ int main(int argc, char *argv[])
     int pinned_cpu = last_allowed_cpu();
     printf("CPUs this process may use: %d\n", cpu_count);
     printf("the job: %" PRIu64 " iterations of kit_cpu_work (about %.2f s of CPU) over %ld "
-           "threads, run %ld times each way\n",
-           share * (uint64_t)thread_count, work_seconds, thread_count, rounds);
+           "thread%s, run %ld time%s each way\n",
+           share * (uint64_t)thread_count, work_seconds, thread_count, thread_count == 1 ? "" : "s",
+           rounds, rounds == 1 ? "" : "s");
 
     /* Other programs on the machine can only ever slow a run down, so the fastest run of each
      * kind is the truest; alternating the two kinds exposes both to the same disturbances. */

@@ -112,6 +112,9 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if (rounds * pause_ms > 30000)
+        kit_usage_error("--rounds=%ld x --pause-ms=%ld is over the cap of 30 s of pauses in all",
+                        rounds, pause_ms);
 
     struct withdrawer *withdrawers = calloc((size_t)count, sizeof *withdrawers);
     if (withdrawers == NULL)
@@ -137,9 +140,10 @@ int main(int argc, char *argv[])
             lowest, approved_at_lowest, WITHDRAWAL, OPENING_BALANCE, overdrawn_rounds, rounds);
         return 0;
     }
+    /* Nothing that must hold failed: the window was too narrow this time. Say why, exit 0. */
     printf(
-        "FAILED: never overdrawn in %ld rounds: the race is still there, it just did not "
-        "strike (try a longer --pause-ms)\n",
-        rounds);
-    return 1;
+        "note: never overdrawn in %ld round%s: the race is still there, but a window of %ld ms "
+        "between check and act is seldom hit (try a longer --pause-ms, or more --rounds)\n",
+        rounds, rounds == 1 ? "" : "s", pause_ms);
+    return 0;
 }

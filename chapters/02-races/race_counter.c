@@ -109,14 +109,15 @@ int main(int argc, char *argv[])
     long expected = thread_count * shared.iterations;
     long lost = expected - shared.counter; /* read after every join: no race any more */
     if (lost > 0) {
-        printf("BROKEN: expected %ld, got %ld (%ld updates lost)\n", expected, shared.counter,
-               lost);
+        printf("BROKEN: expected %ld, got %ld (%ld update%s lost)\n", expected, shared.counter,
+               lost, lost == 1 ? "" : "s");
         return 0;
     }
-    /* The race is still in the code; this run was just lucky. The demo did not show it. */
+    /* The race is still in the code; this run was just lucky, or the options left too few
+     * chances for two updates to overlap. Nothing that must hold failed: say why, exit 0. */
     printf(
-        "FAILED: expected %ld, got %ld: no update lost this time, but the race is still "
-        "there (try more --iterations)\n",
+        "note: expected %ld, got %ld: no update lost this time. The race is still there, but "
+        "with so few increments the threads seldom overlap (try more --iterations)\n",
         expected, shared.counter);
-    return 1;
+    return 0;
 }

@@ -80,6 +80,10 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if (thread_count * shared.iterations > 20000000)
+        kit_usage_error("--threads=%ld x --iterations=%ld is over the cap of 2e7 increments (each "
+                        "yields the CPU): it would run for minutes",
+                        thread_count, shared.iterations);
 
     printf("%ld threads x %ld increments of one shared atomic counter\n", thread_count,
            shared.iterations);
@@ -98,6 +102,7 @@ int main(int argc, char *argv[])
         printf("OK: expected %ld, got %ld\n", expected, got);
         return 0;
     }
-    printf("FAILED: expected %ld, got %ld (%ld updates lost)\n", expected, got, expected - got);
+    printf("FAILED: expected %ld, got %ld (%ld update%s lost)\n", expected, got, expected - got,
+           expected - got == 1 ? "" : "s");
     return 1;
 }

@@ -53,18 +53,12 @@ struct transfer {
     double waited;                   /* seconds spent waiting for the second lock */
 };
 
-static void wait_at_barrier(pthread_barrier_t *barrier)
-{
-    int en = pthread_barrier_wait(barrier);
-    if (en != 0 && en != PTHREAD_BARRIER_SERIAL_THREAD) /* one thread gets SERIAL: not an error */
-        kit_die_en(en, "pthread_barrier_wait");
-}
 
 static void *move_money(void *arg)
 {
     struct transfer *self = arg;
     KIT_CHECK_EN(pthread_mutex_lock(&self->from->lock));
-    wait_at_barrier(self->both_holding); /* from here on, each holds what the other needs */
+    kit_barrier_wait(self->both_holding); /* from here on, each holds what the other needs */
 
     /* pthread_mutex_timedlock() takes an absolute deadline on CLOCK_REALTIME (glibc's
      * pthread_mutex_clocklock() also accepts CLOCK_MONOTONIC, but is not POSIX). */

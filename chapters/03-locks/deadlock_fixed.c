@@ -125,6 +125,10 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if (thread_count * bank.transfers_per_thread > 10000000)
+        kit_usage_error("--threads=%ld x --transfers=%ld is over the cap of 1e7 transfers (each "
+                        "yields the CPU): it would run for minutes",
+                        thread_count, bank.transfers_per_thread);
 
     bank.accounts = calloc((size_t)bank.account_count, sizeof *bank.accounts);
     struct teller *tellers = calloc((size_t)thread_count, sizeof *tellers);

@@ -59,20 +59,9 @@ struct job {
     double seconds;
 };
 
-/* CPU time used so far by the calling thread, in seconds. */
-static double thread_cpu_seconds(void)
-{
-    struct timespec now;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == -1)
-        kit_die_errno("clock_gettime CLOCK_THREAD_CPUTIME_ID");
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
 static void wait_at_start_line(struct total *total)
 {
-    int en = pthread_barrier_wait(&total->start_line);
-    if (en != 0 && en != PTHREAD_BARRIER_SERIAL_THREAD) /* one thread gets SERIAL: not an error */
-        kit_die_en(en, "pthread_barrier_wait");
+    kit_barrier_wait(&total->start_line);
 }
 
 /* Fine-grained: lock, add one number, unlock, for every number. */
@@ -80,13 +69,13 @@ static void *add_each_under_lock(void *arg)
 {
     struct job *job = arg;
     wait_at_start_line(job->total);
-    double start = thread_cpu_seconds();
+    double start = kit_cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
     for (long i = 0; i < job->count; i++) {
         KIT_CHECK_EN(pthread_mutex_lock(&job->total->lock));
         job->total->sum += job->items[i];
         KIT_CHECK_EN(pthread_mutex_unlock(&job->total->lock));
     }
-    job->seconds = thread_cpu_seconds() - start;
+    job->seconds = kit_cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - start;
     return NULL;
 }
 
@@ -95,14 +84,14 @@ static void *add_locally_then_merge(void *arg)
 {
     struct job *job = arg;
     wait_at_start_line(job->total);
-    double start = thread_cpu_seconds();
+    double start = kit_cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
     long long local = 0;
     for (long i = 0; i < job->count; i++)
         local += job->items[i];
     KIT_CHECK_EN(pthread_mutex_lock(&job->total->lock));
     job->total->sum += local;
     KIT_CHECK_EN(pthread_mutex_unlock(&job->total->lock));
-    job->seconds = thread_cpu_seconds() - start;
+    job->seconds = kit_cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - start;
     return NULL;
 }
 
@@ -190,9 +179,8 @@ int main(int argc, char *argv[])
         printf("FAILED: a total was not %lld\n", expected);
         return 1;
     }
-    printf(
-        "OK: both totals exact (%lld); a lock per item took x%.1f the time of a local sum "
-        "merged once\n",
-        expected, fine / coarse);
+    char ratio[32];
+    printf("OK: both totals exact (%lld); a lock per item was %s than a local sum merged once\n",
+           expected, kit_ratio_text(coarse / fine, ratio));
     return 0;
 }

@@ -88,6 +88,10 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if (thread_count * shared.iterations > 400000)
+        kit_usage_error("--threads=%ld x --iterations=%ld is over the cap of 400000 increments "
+                        "(each holds the lock about 0.1 ms): it would run for minutes",
+                        thread_count, shared.iterations);
 
     printf("%ld threads x %ld increments of one shared counter, under a mutex\n", thread_count,
            shared.iterations);
@@ -108,6 +112,7 @@ int main(int argc, char *argv[])
         printf("OK: expected %ld, got %ld\n", expected, shared.counter);
         return 0;
     }
-    printf("FAILED: expected %ld, got %ld (%ld updates lost)\n", expected, shared.counter, lost);
+    printf("FAILED: expected %ld, got %ld (%ld update%s lost)\n", expected, shared.counter, lost,
+           lost == 1 ? "" : "s");
     return 1;
 }

@@ -101,6 +101,10 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if ((double)worker_count * (double)hold_ms / (double)limit > 60000)
+        kit_usage_error("--workers=%ld x --hold-ms=%ld / --limit=%ld is over the cap of 60 s of "
+                        "holding: it would run for minutes",
+                        worker_count, hold_ms, limit);
     if (limit > worker_count)
         kit_usage_error("--limit=%ld is more than --workers=%ld", limit, worker_count);
 

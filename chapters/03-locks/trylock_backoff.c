@@ -81,9 +81,7 @@ static bool move_once(struct transfer *self)
 static void *move_money(void *arg)
 {
     struct transfer *self = arg;
-    int en = pthread_barrier_wait(self->start);
-    if (en != 0 && en != PTHREAD_BARRIER_SERIAL_THREAD)
-        kit_die_en(en, "pthread_barrier_wait");
+    kit_barrier_wait(self->start);
     for (long i = 0; i < self->count; i++) {
         int attempts = 1;
         while (!move_once(self)) {
@@ -116,6 +114,10 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if (count > 100000)
+        kit_usage_error("--transfers=%ld is over the cap of 100000 (each waits about 0.5 ms): it "
+                        "would run for minutes",
+                        count);
 
     struct account a = {.name = "A", .balance = 100}, b = {.name = "B", .balance = 100};
     KIT_CHECK_EN(pthread_mutex_init(&a.lock, NULL));

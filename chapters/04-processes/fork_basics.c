@@ -18,7 +18,6 @@
  * Usage: fork_basics [--exit-status=N] [--signal-after=N]
  */
 #include "kit.h"
-#include "lib/reap.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -100,7 +99,7 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
-    reap_children_before_dying();
+    kit_own_children();
 
     printf("parent: pid %d, forking a child that exits with status %d\n", (int)getpid(),
            exit_status);

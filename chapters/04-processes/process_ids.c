@@ -4,8 +4,10 @@
  *
  * What to look for: every child prints a different PID (getpid) and the same parent PID
  * (getppid): the parent's own. The lines arrive in whatever order the scheduler runs the
- * children, not the order they were forked. The parent then waits for each child by PID, like
- * Python's `for p in processes: p.join()`. Each child checks that its parent is the process
+ * children, not the order they were forked. The parent then waits for its children, like
+ * Python's `for p in processes: p.join()`, but in the order they end (waitpid(-1)): a child
+ * that dies early (try `kill -KILL` on one) is seen at once; the parent says which one it was,
+ * stops and reaps the others, and exits 1. Each child checks that its parent is the process
  * that forked it and says so with its exit status, which the parent collects.
  *
  * See also: fork_basics.c (one child, the status word), separate_memory.c (what a child shares).
@@ -13,7 +15,6 @@
  * Usage: process_ids [--children=N] [--sleep=N]
  */
 #include "kit.h"
-#include "lib/reap.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -60,7 +61,7 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
-    reap_children_before_dying();
+    kit_own_children();
 
     pid_t me = getpid();
     printf("parent: pid %d, forking %d children\n", (int)me, children);
@@ -75,12 +76,21 @@ int main(int argc, char *argv[])
             child_main(i, me, sleep_seconds);
     }
 
-    /* Like join(): wait for each child by PID. Count those that reported the right parent. */
+    /* Like join(), in the order the children end. Count those that saw the right parent. */
     int right_parent = 0;
     for (int i = 0; i < children; i++) {
         int status;
-        if (waitpid(pids[i], &status, 0) == -1)
-            kit_die_errno("waitpid %d", (int)pids[i]);
+        pid_t ended = waitpid(-1, &status, 0);
+        if (ended == -1)
+            kit_die_errno("waitpid");
+        if (WIFSIGNALED(status)) { /* nobody here sends signals: somebody killed it */
+            char how[64];
+            printf("child %d %s: stopping the other children\n", (int)ended,
+                   kit_describe_status(status, how, sizeof how));
+            printf("FAILED: a child was killed; %d others stopped and reaped\n",
+                   kit_stop_children());
+            return 1;
+        }
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
             right_parent++;
     }

@@ -15,7 +15,6 @@
  * Usage: separate_memory [--value=N] [--sleep=N]
  */
 #include "kit.h"
-#include "lib/reap.h"
 
 #include <getopt.h>
 #include <pthread.h>
@@ -105,7 +104,7 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
-    reap_children_before_dying();
+    kit_own_children();
 
     long before = value;
     printf("value starts at %ld\n", before);

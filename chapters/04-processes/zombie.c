@@ -13,7 +13,7 @@
  * To see the zombies reliably the program does wait, but with waitid() and WNOWAIT: that
  * returns once the child has exited and leaves it unreaped, exactly as if we had forgotten.
  * The lesson is seeing the Z state: before it exits, this demo reaps its zombies after all, so
- * the program itself leaves nothing behind (also on Ctrl-C: see lib/reap.h).
+ * the program itself leaves nothing behind (also on Ctrl-C: see common/children.c).
  *
  * See also: zombie_fixed.c (reap with waitpid, or from a SIGCHLD handler).
  *
@@ -22,7 +22,6 @@
 #define _GNU_SOURCE /* WNOWAIT */
 #include "kit.h"
 #include "lib/proc_state.h"
-#include "lib/reap.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -91,7 +90,7 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
-    reap_children_before_dying();
+    kit_own_children();
 
     static pid_t children[MAX_CHILDREN]; /* static: each child's copy of it is no leak */
     printf("parent: pid %d, forking %d children that exit at once; no waitpid\n", (int)getpid(),

@@ -16,7 +16,6 @@
  */
 #include "kit.h"
 #include "lib/proc_state.h"
-#include "lib/reap.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -142,7 +141,7 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
-    reap_children_before_dying();
+    kit_own_children();
 
     static pid_t children[MAX_CHILDREN]; /* static: each child's copy of it is no leak */
     printf("parent: pid %d, forking %d children; reaping them %s\n", (int)getpid(), count,

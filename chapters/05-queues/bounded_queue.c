@@ -23,7 +23,7 @@
  *
  * See also: pipe_ipc.c (the same hand-over between processes), exercise 03 (write this queue).
  *
- * Usage: bounded_queue [-p N] [-c N] [-n N] [-k N]
+ * Usage: bounded_queue [-p N] [-c N] [-n N] [-k N] [--always-signal]
  */
 #include "kit.h"
 
@@ -41,6 +41,8 @@ static const char usage[] =
     "  -c, --consumers=N   consumer threads (default 2)\n"
     "  -n, --items=N       items sent in all (default 200000)\n"
     "  -k, --capacity=N    slots in the queue (default 1024)\n"
+    "  -a, --always-signal signal after every put and get, whether anyone sleeps or not\n"
+    "                      (the plain version: compare the throughput)\n"
     "  -h, --help          show this help and exit\n";
 
 #define SENTINEL (-1L) /* not an item number: tells one consumer to stop */
@@ -56,10 +58,12 @@ struct bounded_queue {
     size_t count;             /* how many slots hold an item */
     int producers_waiting;    /* producers asleep on not_full */
     int consumers_waiting;    /* consumers asleep on not_empty */
+    bool always_signal;       /* set once before the threads start: the plain version */
 };
 
-static void queue_init(struct bounded_queue *queue, size_t capacity)
+static void queue_init(struct bounded_queue *queue, size_t capacity, bool always_signal)
 {
+    queue->always_signal = always_signal;
     queue->slots = malloc(capacity * sizeof queue->slots[0]);
     if (queue->slots == NULL)
         kit_die_errno("malloc %zu queue slots", capacity);
@@ -85,6 +89,8 @@ static void queue_destroy(struct bounded_queue *queue)
  * - Signal only when someone sleeps. Each sleeper counts itself in *_waiting (under the lock)
  *   before it waits, so the other side knows whether a signal is needed at all. Most of the
  *   time nobody sleeps, and put and get are one lock, a few stores and one unlock.
+ *   `--always-signal` runs the plain version, a signal after every put and get: compare the
+ *   throughput lines (`make bench` prints both, side by side).
  * - Signal after unlocking. A thread woken while we still hold the mutex would wake up only to
  *   block on it again. POSIX allows signalling without the mutex; the woken thread re-checks
  *   the count under the lock anyway (the while loops), so nothing can be missed. */
@@ -104,7 +110,7 @@ static void queue_put(struct bounded_queue *queue, long item)
         tail -= queue->capacity; /* wrap around the ring (cheaper than %) */
     queue->slots[tail] = item;
     queue->count++;
-    bool wake_consumer = queue->consumers_waiting > 0; /* decided under the lock */
+    bool wake_consumer = queue->always_signal || queue->consumers_waiting > 0; /* under the lock */
     KIT_CHECK_EN(pthread_mutex_unlock(&queue->lock));  /* the critical section was this short */
     if (wake_consumer)
         KIT_CHECK_EN(pthread_cond_signal(&queue->not_empty)); /* one item: wake one consumer */
@@ -124,7 +130,7 @@ static long queue_get(struct bounded_queue *queue)
     if (queue->head == queue->capacity)
         queue->head = 0; /* wrap around the ring */
     queue->count--;
-    bool wake_producer = queue->producers_waiting > 0;
+    bool wake_producer = queue->always_signal || queue->producers_waiting > 0;
     KIT_CHECK_EN(pthread_mutex_unlock(&queue->lock));
     if (wake_producer)
         KIT_CHECK_EN(pthread_cond_signal(&queue->not_full)); /* one free slot: wake one producer */
@@ -198,23 +204,30 @@ int main(int argc, char *argv[])
         {"consumers", required_argument, NULL, 'c'},
         {"items", required_argument, NULL, 'n'},
         {"capacity", required_argument, NULL, 'k'},
+        {"always-signal", no_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     long producers = 2, consumers = 2, items = 200000, capacity = 1024;
+    bool always_signal = false;
 
     kit_cli_init(usage);
-    for (int opt; (opt = getopt_long(argc, argv, "p:c:n:k:h", options, NULL)) != -1;) {
+    for (int opt; (opt = getopt_long(argc, argv, "p:c:n:k:ah", options, NULL)) != -1;) {
         switch (opt) {
         case 'p': producers = kit_parse_long("--producers", optarg, 1, 256); break;
         case 'c': consumers = kit_parse_long("--consumers", optarg, 1, 256); break;
         case 'n': items = kit_parse_long("--items", optarg, 1, 200000000); break;
+        case 'a': always_signal = true; break;
         case 'k': capacity = kit_parse_long("--capacity", optarg, 1, 1L << 20); break;
         case 'h': kit_usage_exit(0);
         default: kit_usage_exit(2);
         }
     }
     kit_no_operands(argc, argv, optind);
+    if (capacity < 64 && items > 5000000)
+        kit_usage_error("--items=%ld with --capacity=%ld is over the cap of 5e6 items for a queue "
+                        "under 64 slots (every item waits, about 10 us): it would run for minutes",
+                        items, capacity);
 
     struct shared shared = {.producers = producers, .items = items};
     shared.seen = calloc((size_t)items, sizeof shared.seen[0]); /* all zero: nothing seen yet */
@@ -222,7 +235,7 @@ int main(int argc, char *argv[])
     struct consumer *consumer = calloc((size_t)consumers, sizeof *consumer);
     if (shared.seen == NULL || producer == NULL || consumer == NULL)
         kit_die_errno("calloc for %ld items", items);
-    queue_init(&shared.queue, (size_t)capacity);
+    queue_init(&shared.queue, (size_t)capacity, always_signal);
     printf("%ld producer(s), %ld consumer(s), %ld items through a queue of %ld slots\n", producers,
            consumers, items, capacity);
 

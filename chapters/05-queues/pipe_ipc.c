@@ -10,6 +10,9 @@
  * exits. The parent then reads end of file too, reaps the child with waitpid(), and checks
  * every answer. The round-trip time shows what a message between processes costs.
  *
+ * If the child dies early (try `kill -KILL` on it), the parent's next read sees end of file,
+ * or its next write fails with EPIPE: it reaps the child, says how it ended, and exits 1.
+ *
  * What goes wrong if you forget to close the ends you do not use: end of file comes only when
  * EVERY copy of the write end is closed, and fork() copies them all. A child still holding the
  * request pipe's write end would wait for more requests forever.
@@ -23,7 +26,7 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -32,47 +35,10 @@
 static const char usage[] =
     "Usage: pipe_ipc [options]\n"
     "A parent sends numbers to a child through a pipe; the child answers through another.\n"
-    "  -n, --requests=N   numbers to send (default 10000)\n"
+    "  -n, --requests=N   numbers to send, 1 to 2000000 (about 10 us each; default 10000)\n"
     "  -h, --help         show this help and exit\n";
 
 enum { READ_END = 0, WRITE_END = 1 }; /* pipe() fills fds[0] for reading, fds[1] for writing */
-
-/* Read exactly size bytes. A pipe is a byte stream: one read() may return fewer bytes than one
- * write() put in. Returns 1 when all arrived, 0 at end of file before any byte, -1 on error
- * (errno set) or on end of file in the middle (errno = EPIPE: a torn message). */
-static int read_full(int fd, void *buffer, size_t size)
-{
-    size_t done = 0;
-    while (done < size) {
-        ssize_t got = read(fd, (char *)buffer + done, size - done);
-        if (got == 0 && done == 0)
-            return 0;
-        if (got == 0) {
-            errno = EPIPE;
-            return -1;
-        }
-        if (got < 0 && errno != EINTR)
-            return -1;
-        if (got > 0)
-            done += (size_t)got;
-    }
-    return 1;
-}
-
-/* Write exactly size bytes (a pipe write of up to PIPE_BUF bytes is never short, but a
- * careful writer does not depend on it). Returns 0, or -1 with errno set. */
-static int write_full(int fd, const void *buffer, size_t size)
-{
-    size_t done = 0;
-    while (done < size) {
-        ssize_t put = write(fd, (const char *)buffer + done, size - done);
-        if (put < 0 && errno != EINTR)
-            return -1;
-        if (put > 0)
-            done += (size_t)put;
-    }
-    return 0;
-}
 
 /* The child: answer each number with its square until end of file, then send how many it
  * answered. Leaves with _exit(): the parent's stdio buffers and atexit handlers are not ours. */
@@ -80,31 +46,44 @@ static void child_serve(int requests_fd, int replies_fd)
 {
     int64_t number, answered = 0;
     int got;
-    while ((got = read_full(requests_fd, &number, sizeof number)) == 1) {
+    while ((got = kit_read_full(requests_fd, &number, sizeof number)) == 1) {
         int64_t square = number * number;
-        if (write_full(replies_fd, &square, sizeof square) == -1)
+        if (kit_write_full(replies_fd, &square, sizeof square) == -1)
             kit_child_die_errno("child: write reply");
         answered++;
     }
     if (got == -1)
         kit_child_die_errno("child: read request");
     /* got == 0: end of file, the parent closed its write end. Send the summary and leave. */
-    if (write_full(replies_fd, &answered, sizeof answered) == -1)
+    if (kit_write_full(replies_fd, &answered, sizeof answered) == -1)
         kit_child_die_errno("child: write summary");
     if (close(requests_fd) == -1 || close(replies_fd) == -1)
         kit_child_die_errno("child: close");
     _exit(0);
 }
 
+/* The child went away early (killed, or it failed): reap it, say how it ended, exit 1. */
+_Noreturn static void child_went_away(pid_t child, const char *while_doing)
+{
+    int status;
+    while (waitpid(child, &status, 0) == -1) /* it closed its ends: it has ended, or is ending */
+        if (errno != EINTR)
+            kit_die_errno("waitpid %d", (int)child);
+    char how[64];
+    printf("FAILED: %s: child %d went away: it %s\n", while_doing, (int)child,
+           kit_describe_status(status, how, sizeof how));
+    exit(1);
+}
+
 /* Read one 8-byte value from the child; anything but a whole value is fatal. */
-static int64_t read_value(int fd, const char *what)
+static int64_t read_value(int fd, pid_t child, const char *what)
 {
     int64_t value;
-    int got = read_full(fd, &value, sizeof value);
-    if (got == -1)
+    int got = kit_read_full(fd, &value, sizeof value);
+    if (got == -1 && errno != EPROTO)
         kit_die_errno("read %s", what);
-    if (got == 0)
-        kit_die("read %s: end of file, the child closed its end early", what);
+    if (got != 1) /* end of file: the child closed its end, whole or torn */
+        child_went_away(child, what);
     return value;
 }
 
@@ -120,17 +99,17 @@ int main(int argc, char *argv[])
     kit_cli_init(usage);
     for (int opt; (opt = getopt_long(argc, argv, "n:h", options, NULL)) != -1;) {
         switch (opt) {
-        case 'n': requests = kit_parse_long("--requests", optarg, 1, 100000000); break;
+        case 'n': requests = kit_parse_long("--requests", optarg, 1, 2000000); break;
         case 'h': kit_usage_exit(0);
         default: kit_usage_exit(2);
         }
     }
     kit_no_operands(argc, argv, optind);
 
-    /* Without this, writing to a pipe whose reader has died kills us silently with SIGPIPE;
-     * ignored, the write fails with EPIPE and we can say what happened. */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-        kit_die_errno("signal SIGPIPE");
+    /* kit_cli_init ignored SIGPIPE: writing to a pipe whose reader has died fails with EPIPE,
+     * instead of killing us silently, and we can say what happened. kit_own_children: Ctrl-C,
+     * SIGTERM or an error exit stop and reap the child first. */
+    kit_own_children();
 
     int request_pipe[2], reply_pipe[2];
     if (pipe(request_pipe) == -1 || pipe(reply_pipe) == -1)
@@ -154,9 +133,12 @@ int main(int argc, char *argv[])
     long wrong = 0;
     double start = kit_now();
     for (int64_t number = 1; number <= requests; number++) {
-        if (write_full(request_pipe[WRITE_END], &number, sizeof number) == -1)
-            kit_die_errno("write request %lld", (long long)number);
-        if (read_value(reply_pipe[READ_END], "reply") != number * number)
+        if (kit_write_full(request_pipe[WRITE_END], &number, sizeof number) == -1) {
+            if (errno != EPIPE)
+                kit_die_errno("write request %lld", (long long)number);
+            child_went_away(child, "write request"); /* EPIPE: nobody reads the pipe now */
+        }
+        if (read_value(reply_pipe[READ_END], child, "reply") != number * number)
             wrong++;
     }
     double seconds = kit_seconds_since(start);
@@ -166,17 +148,18 @@ int main(int argc, char *argv[])
     /* Closing our write end is how the child learns there is no more work. */
     if (close(request_pipe[WRITE_END]) == -1)
         kit_die_errno("close request pipe");
-    int64_t answered = read_value(reply_pipe[READ_END], "summary");
+    int64_t answered = read_value(reply_pipe[READ_END], child, "summary");
     int64_t extra;
-    int got = read_full(reply_pipe[READ_END], &extra, sizeof extra); /* now end of file */
+    int got = kit_read_full(reply_pipe[READ_END], &extra, sizeof extra); /* now end of file */
     if (got == -1)
         kit_die_errno("read after the summary");
     if (close(reply_pipe[READ_END]) == -1)
         kit_die_errno("close reply pipe");
 
     int status;
-    if (waitpid(child, &status, 0) == -1) /* reap the child: no zombie left behind */
-        kit_die_errno("waitpid %d", (int)child);
+    while (waitpid(child, &status, 0) == -1) /* reap the child: no zombie left behind */
+        if (errno != EINTR)
+            kit_die_errno("waitpid %d", (int)child);
     printf("child said it answered %lld requests, then closed its end (end of file: %s)\n",
            (long long)answered, got == 0 ? "yes" : "no");
 

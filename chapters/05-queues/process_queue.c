@@ -16,6 +16,9 @@
  * each send for exactly this reason; here, keeping every frame within PIPE_BUF makes a lock
  * unnecessary, and a compile-time check keeps it that way.
  *
+ * A sender that dies early (try `kill -KILL` on one) is noticed within 1024 frames: the parent
+ * names it and how it ended, stops and reaps the other senders, and exits 1.
+ *
  * See also: pipe_ipc.c (one child, two pipes), shared_memory.c (sharing memory instead of
  * sending messages).
  *
@@ -38,7 +41,7 @@ static const char usage[] =
     "Usage: process_queue [options]\n"
     "Child processes send framed messages through one pipe; the parent checks every one.\n"
     "  -s, --senders=N    child processes writing to the pipe (default 4)\n"
-    "  -m, --messages=N   messages each child sends (default 2000)\n"
+    "  -m, --messages=N   messages each child sends (default 2000; 4e6 in all at most)\n"
     "  -h, --help         show this help and exit\n";
 
 enum { READ_END = 0, WRITE_END = 1 };
@@ -103,28 +106,6 @@ static void child_send(int pipe_fd, uint32_t sender, long messages)
     _exit(0);
 }
 
-/* Read exactly size bytes. Writes are atomic, but reads are not promised to return a whole
- * frame, so the reader still loops. Returns 1, 0 at a clean end of file, or -1 (errno set;
- * EPIPE for end of file inside a frame). */
-static int read_full(int fd, void *buffer, size_t size)
-{
-    size_t done = 0;
-    while (done < size) {
-        ssize_t got = read(fd, (char *)buffer + done, size - done);
-        if (got == 0 && done == 0)
-            return 0;
-        if (got == 0) {
-            errno = EPIPE;
-            return -1;
-        }
-        if (got < 0 && errno != EINTR)
-            return -1;
-        if (got > 0)
-            done += (size_t)got;
-    }
-    return 1;
-}
-
 /* True when the frame is exactly what its sender must have sent next. received[s] counts the
  * frames sender s has delivered so far, which is also the sequence number it must send next
  * (a sender writes its frames one after another, so they arrive in order). */
@@ -141,19 +122,64 @@ static bool frame_is_intact(const struct header *header, const uint8_t *payload,
     return header->checksum == checksum(payload, header->length);
 }
 
+/* The senders, as the parent knows them. */
+struct senders {
+    long count;
+    pid_t *pids;
+    long reaped;
+};
+
+/* Reap the senders that have ended (flags 0: wait for all of them; WNOHANG: only those already
+ * gone). A sender that did not exit with 0 is not part of the plan: name it, stop and reap the
+ * others, and exit 1. */
+static void reap_senders(struct senders *senders, int flags)
+{
+    while (senders->reaped < senders->count) {
+        int status;
+        pid_t ended = waitpid(-1, &status, flags);
+        if (ended == 0 || (ended == -1 && errno == EINTR && flags == WNOHANG))
+            return; /* WNOHANG: the others are still running */
+        if (ended == -1 && errno == EINTR)
+            continue;
+        if (ended == -1)
+            kit_die_errno("waitpid");
+        senders->reaped++;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+            continue;
+        char how[64];
+        long sender = 0;
+        while (sender < senders->count && senders->pids[sender] != ended)
+            sender++;
+        printf("sender %ld (pid %d) %s: stopping the other senders\n", sender, (int)ended,
+               kit_describe_status(status, how, sizeof how));
+        printf("FAILED: sender %ld died; %d other senders stopped and reaped\n", sender,
+               kit_stop_children());
+        exit(1);
+    }
+}
+
 /* The reader: take frames until every writer has closed its end (end of file). Returns false
  * at the first bad frame: after a torn frame the stream is out of step, and the next "header"
- * would be somebody's payload. */
-static bool read_frames(int pipe_fd, long senders, long *received)
+ * would be somebody's payload. (Writes are atomic, but a read is not promised to return a whole
+ * frame: kit_read_full loops.) */
+static bool read_frames(int pipe_fd, struct senders *children, long *received)
 {
     uint8_t payload[MAX_PAYLOAD];
     struct header header;
-    for (int got; (got = read_full(pipe_fd, &header, sizeof header)) != 0;) {
+    long senders = children->count, frames = 0;
+    for (int got; (got = kit_read_full(pipe_fd, &header, sizeof header)) != 0;) {
+        if (++frames % 1024 == 0)
+            reap_senders(children, WNOHANG); /* one died? then the reader stops too */
+        if (got == -1 && errno == EPROTO)
+            return false; /* end of file inside a header: a torn frame */
         if (got == -1)
             kit_die_errno("read header");
         if (header.length > MAX_PAYLOAD)
             return false;
-        if (read_full(pipe_fd, payload, header.length) != 1)
+        got = kit_read_full(pipe_fd, payload, header.length);
+        if (got == 0 || (got == -1 && errno == EPROTO))
+            return false; /* end of file inside a payload: a torn frame */
+        if (got == -1)
             kit_die_errno("read payload of %u bytes", header.length);
         if (!frame_is_intact(&header, payload, senders, received))
             return false;
@@ -182,6 +208,9 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if (senders * messages > 4000000) /* about 4 GB through the pipe: a minute */
+        kit_usage_error("%ld senders x %ld messages is over the cap of 4e6 in all", senders,
+                        messages);
 
     int fds[2];
     if (pipe(fds) == -1)
@@ -190,10 +219,14 @@ int main(int argc, char *argv[])
            senders, messages, MAX_FRAME, PIPE_BUF);
     fflush(stdout); /* before fork, so no child inherits unprinted output */
 
+    kit_own_children(); /* Ctrl-C, SIGTERM, an error exit: the senders are stopped and reaped */
+    struct senders children = {.count = senders, .pids = calloc((size_t)senders, sizeof(pid_t))};
+    if (children.pids == NULL)
+        kit_die_errno("calloc for %ld senders", senders);
     for (long s = 0; s < senders; s++) {
-        pid_t child = fork();
+        pid_t child = children.pids[s] = fork();
         if (child == -1)
-            kit_die_errno("fork sender %ld", s);
+            kit_die_errno("fork sender %ld", s); /* the senders started so far are stopped */
         if (child == 0) {
             if (close(fds[READ_END]) == -1) /* a sender only writes */
                 kit_child_die_errno("sender %ld: close read end", s);
@@ -207,18 +240,12 @@ int main(int argc, char *argv[])
     long *received = calloc((size_t)senders, sizeof *received); /* per sender, in the parent */
     if (received == NULL)
         kit_die_errno("calloc for %ld senders", senders);
-    bool intact = read_frames(fds[READ_END], senders, received);
+    bool intact = read_frames(fds[READ_END], &children, received);
     if (close(fds[READ_END]) == -1)
         kit_die_errno("close read end");
-
-    long failed_children = 0;
-    for (long s = 0; s < senders; s++) { /* reap every child, in any order: no zombies */
-        int status;
-        if (wait(&status) == -1)
-            kit_die_errno("wait");
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            failed_children++;
-    }
+    /* Every sender has closed its end (end of file): each has exited, or is exiting. */
+    reap_senders(&children, 0);
+    free(children.pids);
 
     long missing = 0;
     for (long s = 0; s < senders; s++) {
@@ -226,9 +253,9 @@ int main(int argc, char *argv[])
         missing += messages - received[s];
     }
     free(received);
-    if (!intact || missing != 0 || failed_children != 0) {
-        printf("FAILED: %s, %ld messages missing, %ld senders failed\n",
-               !intact ? "a torn or out-of-order frame" : "no bad frame", missing, failed_children);
+    if (!intact || missing != 0) {
+        printf("FAILED: %s, %ld messages missing\n",
+               !intact ? "a torn or out-of-order frame" : "no bad frame", missing);
         return 1;
     }
     printf("OK: %ld messages from %ld senders, none torn, none lost, each sender's in order\n",

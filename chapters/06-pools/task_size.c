@@ -2,7 +2,8 @@
  * @file task_size.c
  * @brief What one task costs in a pool, and what cutting the work into a few large chunks buys.
  *
- * What to look for: the tutorials warn to "avoid very tiny tasks". Here the same work, the sum
+ * What to look for: guides to Python's concurrent.futures and multiprocessing warn to "avoid
+ * very tiny tasks". Here the same work, the sum
  * of squares of range(N), goes through the thread pool of thread_pool.c twice:
  * - one number per task: N tasks, each submitted, queued, run and collected on its own;
  * - chunked: a few tasks (`Pool.starmap` over chunks), each summing a long run of numbers.
@@ -42,7 +43,8 @@ struct chunk {
 };
 
 /* A task: the sum of the squares of one slice. (The numbers are read from a list, as in the
- * tutorial, which also keeps the compiler from replacing the loop with a formula.) */
+ * Python example it mirrors, which also keeps the compiler from replacing the loop with a
+ * formula.) */
 static int sum_of_squares(void *arg, long *result)
 {
     const struct chunk *chunk = arg;
@@ -174,14 +176,15 @@ int main(int argc, char *argv[])
     printf("per-task overhead: %.3f us (submit, queue, wake-up, result; one square alone: "
            "%.4f us)\n",
            overhead_us, alone / (double)numbers * 1e6);
-    printf("chunking buys: x%.1f\n", gain);
+    char ratio[32];
+    printf("chunking buys: %s\n", kit_ratio_text(gain, ratio));
 
     /* The verdict is about the totals; the times are measurements, printed as they came. */
     if (!right) {
         printf("FAILED: a total is not %ld (the closed formula)\n", expected);
         return 1;
     }
-    printf("OK: both ways give %ld; %ld chunked tasks were x%.1f faster than %ld tiny ones\n",
-           expected, chunk_count, gain, numbers);
+    printf("OK: both ways give %ld; %ld chunked tasks were %s than %ld tiny ones\n", expected,
+           chunk_count, ratio, numbers);
     return 0;
 }

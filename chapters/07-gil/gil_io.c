@@ -137,6 +137,10 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if (threads * job.call_seconds > 60)
+        kit_usage_error("--threads=%d x --sleep=%g is over the cap of 60 s of calls: with "
+                        "--hold-lock it would run for minutes",
+                        threads, job.call_seconds);
 
     struct io_thread *workers = calloc((size_t)threads, sizeof *workers);
     if (workers == NULL)
@@ -162,8 +166,9 @@ int main(int argc, char *argv[])
                workers[i].call_began, workers[i].call_ended);
     double one_after_another = threads * job.call_seconds;
     double overlap = one_after_another / elapsed;
-    printf("\none after another the calls would take %.3f s; all %d took %.3f s: x%.2f\n",
-           one_after_another, threads, elapsed, overlap);
+    char ratio[32];
+    printf("\none after another the calls would take %.3f s; all %d took %.3f s: %s\n",
+           one_after_another, threads, elapsed, kit_ratio_text(overlap, ratio));
     printf("most threads in a blocking call at the same time: %d of %d\n",
            atomic_load(&job.most_waiting), threads);
     printf("(threads that compute instead of wait get no such overlap: run gil_sim)\n");
@@ -176,17 +181,17 @@ int main(int argc, char *argv[])
 
     if (!job.hold_lock && overlapped) {
         printf("OK: the threads let go of the lock while blocked, so their calls overlapped "
-               "(x%.2f)\n",
-               overlap);
+               "(%s)\n",
+               ratio);
         return 0;
     }
     if (job.hold_lock && !overlapped) {
         printf("BROKEN: the threads kept the lock while blocked, so the calls ran one after "
-               "another (x%.2f)\n",
-               overlap);
+               "another (%s)\n",
+               ratio);
         return 0;
     }
-    printf("FAILED: expected the calls to %s, but the run took %.3f s (x%.2f)\n",
-           job.hold_lock ? "run one after another" : "overlap", elapsed, overlap);
+    printf("FAILED: expected the calls to %s, but the run took %.3f s (%s)\n",
+           job.hold_lock ? "run one after another" : "overlap", elapsed, ratio);
     return 1;
 }

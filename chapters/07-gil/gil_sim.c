@@ -96,14 +96,6 @@ static void *compute_under_gil(void *arg)
     return NULL;
 }
 
-/* CPU time used so far by all the threads of this process. */
-static double process_cpu_seconds(void)
-{
-    struct timespec used;
-    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used) == -1)
-        kit_die_errno("clock_gettime CLOCK_PROCESS_CPUTIME_ID");
-    return (double)used.tv_sec + (double)used.tv_nsec / 1e9;
-}
 
 /* Share `steps` steps out among `threads` threads, start them together and time them all. */
 static struct timing run_once(int threads, long steps, long step_size, double interval,
@@ -121,7 +113,7 @@ static struct timing run_once(int threads, long steps, long step_size, double in
         kit_die_errno("calloc %d workers", threads);
 
     double start = kit_now();
-    double cpu_start = process_cpu_seconds();
+    double cpu_start = kit_cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
     for (int i = 0; i < threads; i++) {
         workers[i].job = &job;
         workers[i].steps = steps / threads + (i < steps % threads ? 1 : 0);
@@ -132,7 +124,7 @@ static struct timing run_once(int threads, long steps, long step_size, double in
         KIT_CHECK_EN(pthread_join(workers[i].thread, NULL));
     struct timing timing = {.seconds = kit_seconds_since(start),
                             .overlapping = atomic_load(&job.overlapping)};
-    timing.cpus_in_use = (process_cpu_seconds() - cpu_start) / timing.seconds;
+    timing.cpus_in_use = (kit_cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_start) / timing.seconds;
 
     if (with_gil) {
         timing.switches = sim_gil_switches(&gil);
@@ -172,6 +164,10 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
+    if ((double)steps * (double)step_size * repeat > 2.5e9)
+        kit_usage_error("--steps=%ld x --step-size=%ld x --repeat=%d is over the cap of 2.5e9 "
+                        "iterations per case: it would run for minutes",
+                        steps, step_size, repeat);
 
     int cpus = kit_cpu_count();
     printf("%ld steps of CPU work (%ld iterations each), on 1 thread and on %d threads\n", steps,

@@ -6,7 +6,7 @@ if bench_run chapters/04-processes spawn_cost --spawns=1000; then
         "$(grep -m1 '^fork' <<<"$BENCH_OUT" | grep -oE 'median +[0-9.]+' | awk '{ print $2 }') us" \
         "-" "-"
     bench_row "processes: fork + waitpid vs pthread_create + join" \
-        "x$(grep -m1 '^OK:' <<<"$BENCH_OUT" | grep -oE 'x[0-9.]+' | tr -d x)" "-" "-"
+        "$(grep -m1 '^OK:' <<<"$BENCH_OUT" | grep -oE 'x[0-9.]+ (faster|slower)')" "-" "-"
 else
     bench_row "processes: fork + waitpid vs pthread_create + join" "" "-" MISSED
 fi

@@ -47,14 +47,14 @@ TRYLOCK_OK='^OK: 100 transfers done, balances back to 100 and 100; [1-9][0-9]* r
 @test "lock_granularity: both totals exact, a lock per item at least x1.5 slower" {
     run_prog lock_granularity --items=300000
     assert_success
-    assert_line --regexp '^OK: both totals exact \(149850000\); a lock per item took x[0-9.]+ '
+    assert_line --regexp '^OK: both totals exact \(149850000\); a lock per item was x[0-9.]+ slower '
     at_least "$(ratio_on '^OK: ')" 1.5
 }
 
 @test "lock_granularity: the same with 4 threads on one core" {
     run_on_one_cpu lock_granularity --threads=4 --items=300000
     assert_success
-    assert_line --regexp '^OK: both totals exact \(149850000\)'
+    assert_line --regexp '^OK: both totals exact \(149850000\); a lock per item was x[0-9.]+ slower '
     at_least "$(ratio_on '^OK: ')" 1.5
 }
 
@@ -148,5 +148,37 @@ TRYLOCK_OK='^OK: 100 transfers done, balances back to 100 and 100; [1-9][0-9]* r
         [ "$status" -eq 0 ] || fail "$prog_and_args exited $status under TSan: $output"
         refute_output --partial 'ThreadSanitizer'
         assert_line --regexp '^OK: '
+    done
+}
+
+# ---- the README's "try this" lines ----------------------------------------------------------
+
+# try_line PROG [ARGS...]: run one README line; it must end with exit 0 and a verdict.
+try_line() {
+    run_prog --timeout 60 "$@"
+    assert_success
+    assert_line --regexp '^(OK|BROKEN|note): '
+}
+
+@test "README: every try-this line runs and gives its verdict" {
+    try_line race_counter_fixed --threads=8
+    try_line atomic_counter --threads=8 --iterations=1000
+    try_line lock_granularity --threads=4 --items=10000000
+    run_on_one_cpu lock_granularity --threads=4 --items=10000000
+    assert_success
+    try_line semaphore_limit --limit=1
+    try_line deadlock --patience-ms=2000
+}
+
+@test "options: totals beyond the caps are refused up front, with the reason" {
+    local args
+    for args in "race_counter_fixed --threads=64 --iterations=1000000" \
+        "atomic_counter --threads=64 --iterations=10000000" \
+        "deadlock_fixed --threads=64 --transfers=10000000" "trylock_backoff --transfers=1000000" \
+        "semaphore_limit --workers=1000 --hold-ms=10000 --limit=1"; do
+        # shellcheck disable=SC2086
+        run_prog $args
+        assert_failure 2
+        assert_output --partial 'over the cap'
     done
 }

@@ -4,6 +4,7 @@
 # tests/bench/05-queues.sh, never asserted here (timings on a shared machine are noise).
 
 load ../helpers
+load ../processes
 
 # Under sanitizers everything runs several times slower: smaller sizes keep the file quick.
 scaled() {
@@ -50,6 +51,16 @@ assert_no_leftover_processes() {
                 assert_line "OK: $items items, none lost, none duplicated"
             done
         done
+    done
+}
+
+@test "bounded_queue: the plain version (--always-signal) loses and duplicates nothing either" {
+    local pc
+    for pc in "1 1" "3 2"; do
+        set -- $pc
+        run_prog bounded_queue -p "$1" -c "$2" -k 4 -n "$(scaled 50000 5000)" --always-signal
+        assert_success
+        assert_line --regexp '^OK: [0-9]+ items, none lost, none duplicated$'
     done
 }
 
@@ -142,4 +153,112 @@ assert_no_leftover_processes() {
     object=$(grep -oE '/dev/shm/kit-shared-memory-[0-9]+' <<<"$output")
     [ -n "$object" ] || fail "no shared memory object named in the output"
     [ ! -e "$object" ] || fail "$object was left behind"
+}
+
+@test "shared_memory: a child killed holding the lock: the lock is recovered (EOWNERDEAD)" {
+    local run
+    for run in 1 2 3; do
+        run_prog shared_memory --die-holding=1000 --increments=20000
+        assert_success
+        assert_line --regexp '^child 0 \(pid [0-9]+\) was killed by signal 9 .* holding the lock'
+        assert_line 'the lock was recovered 1 time with EOWNERDEAD after its holder died, then made consistent'
+        assert_line 'OK: expected 61000, got 61000: the lock survived the death of its holder'
+    done
+}
+
+@test "options: a total beyond the cap is refused up front, with the reason" {
+    run_prog shared_memory --processes=64 --increments=100000000
+    assert_failure 2
+    assert_output --partial 'over the cap'
+    run_prog process_queue --senders=64 --messages=10000000
+    assert_failure 2
+    assert_output --partial 'over the cap'
+    run_prog pipe_ipc --requests=2000001
+    assert_failure 2
+}
+
+# ---- the README's "try this" lines ----------------------------------------------------------
+
+@test "README: every try-this line of the chapter runs and ends with OK" {
+    local args
+    for args in "bounded_queue -p 1 -c 1 -n 5000000" "bounded_queue -p 1 -c 1 -n 5000000 --always-signal" \
+        "bounded_queue --capacity=1 --items=20000" \
+        "bounded_queue --capacity=1 --items=20000 --producers=8 --consumers=1" \
+        "bounded_queue --capacity=1 --items=20000 --producers=1 --consumers=8" \
+        "pipe_ipc --requests=100000" "process_queue --senders=32 --messages=20000" \
+        "shared_memory --processes=16 --increments=2000000" "shared_memory --die-holding=1000"; do
+        # shellcheck disable=SC2086
+        run_prog --timeout 60 $args
+        assert_success
+        assert_line --regexp '^OK: '
+    done
+    run_on_one_cpu bounded_queue --producers=1 --consumers=1 --items=$(scaled 10000000 1000000)
+    assert_success
+    run_on_one_cpu shared_memory --processes=16 --increments=$(scaled 2000000 200000)
+    assert_success
+}
+
+# ---- nothing left behind: Ctrl-C, SIGTERM to the parent alone, a child killed ----------------
+# Each program runs long enough to be caught mid-way, with all its children started.
+
+@test "every forking program: Ctrl-C mid-run leaves nothing behind" {
+    local spec
+    for spec in "2|pipe_ipc --requests=2000000" "5|process_queue --senders=4 --messages=1000000" \
+        "5|shared_memory --processes=4 --increments=100000000"; do
+        # shellcheck disable=SC2086
+        start_session ${spec#*|}
+        interrupt_session "${spec%%|*}" 0.1
+        finish_session
+        assert_died_of_sigint
+    done
+}
+
+@test "every forking program: SIGTERM to the parent alone stops and reaps its children" {
+    local spec
+    for spec in "2|pipe_ipc --requests=2000000" "5|process_queue --senders=4 --messages=1000000" \
+        "5|shared_memory --processes=4 --increments=100000000"; do
+        # shellcheck disable=SC2086
+        start_session ${spec#*|}
+        terminate_parent "${spec%%|*}" 0.1
+        finish_session
+        assert_died_of_sigterm
+    done
+}
+
+@test "pipe_ipc: the child killed mid-run: the parent says so, reaps it, exits 1" {
+    start_session pipe_ipc --requests=2000000
+    kill_one_child 2 0.1
+    finish_session
+    [ "$exit_code" -eq 1 ] || fail "exit status $exit_code: $output"
+    assert_line --regexp "^FAILED: (reply|write request): child $killed_child went away: it was killed by signal 9 "
+}
+
+@test "process_queue: a sender killed mid-run: named, the others stopped and reaped, exit 1" {
+    start_session process_queue --senders=4 --messages=1000000
+    kill_one_child 5 0.1
+    finish_session
+    [ "$exit_code" -eq 1 ] || fail "exit status $exit_code: $output"
+    assert_line --regexp "^sender [0-3] \(pid $killed_child\) was killed by signal 9 .*stopping the other senders$"
+    assert_line --regexp '^FAILED: sender [0-3] died; [0-3] other senders stopped and reaped$'
+}
+
+@test "shared_memory: a child killed mid-run: named, the others stopped and reaped, exit 1" {
+    start_session shared_memory --processes=4 --increments=100000000
+    kill_one_child 5 0.1
+    finish_session
+    [ "$exit_code" -eq 1 ] || fail "exit status $exit_code: $output"
+    assert_line --regexp "^child $killed_child was killed by signal 9 .*stopping the other children$"
+    assert_line --regexp '^FAILED: a child did not finish; 3 others stopped and reaped$'
+}
+
+@test "process_queue and shared_memory: a fork refused part-way stops the children started" {
+    local args
+    for args in "process_queue --senders=8 --messages=400000" \
+        "shared_memory --processes=8 --increments=10000000"; do
+        # shellcheck disable=SC2086
+        start_session_limited 4 $args
+        finish_session
+        [ "$exit_code" -eq 1 ] || fail "$args: expected exit status 1, got $exit_code: $output"
+        assert_line --regexp 'fork .*: Resource temporarily unavailable \(EAGAIN\)'
+    done
 }

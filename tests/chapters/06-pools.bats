@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # Chapter 06, pools: thread_pool (futures, map, as_completed, errors, shutdown), process_pool
-# (pre-forked workers: exact totals, reaping, SIGINT, speedup) and task_size (what chunking buys).
+# (pre-forked workers: exact totals, reaping, Ctrl-C, SIGTERM, a worker killed), pool_speed
+# (the pool against independent processes) and task_size (what chunking buys).
 
 load ../helpers
+load ../processes
 
 # The worker pids process_pool printed on its "pool:" line.
 worker_pids() {
@@ -80,29 +82,28 @@ assert_gone() {
 
 # ---- process_pool -----------------------------------------------------------------------------
 
-@test "process_pool: the tutorial's totals are exact (4 chunks, compute 5M 10M 20M)" {
+@test "process_pool: the documentation examples' totals are exact (4 chunks, compute 5M 10M 20M)" {
     run_prog process_pool --numbers=1000000
     assert_success
     assert_line '   total 333332833333500000  (matches the closed formula)'
     assert_line '   compute(5000000) = 41666654166667500000  (matches the closed formula)'
     assert_line '   compute(10000000) = 333333283333335000000  (matches the closed formula)'
     assert_line '   compute(20000000) = 2666666466666670000000  (matches the closed formula)'
-    assert_line --regexp '^OK: all 5 totals match'
+    assert_line --regexp '^OK: all 4 totals match'
 }
 
-@test "process_pool: the same totals with 1, 2, 3 and 7 workers and uneven chunks" {
+@test "process_pool: the same totals with 1, 2, 3 and 7 workers" {
     local workers
     for workers in 1 2 3 7; do
-        run_prog process_pool --workers=$workers --numbers=1000003 --chunks=7 --rounds=1
+        run_prog process_pool --workers=$workers
         assert_success
         assert_line '   total 333332833333500000  (matches the closed formula)'
-        assert_line --regexp '^3\. speed: .* totals match the formula$'
         assert_line --regexp '^OK: '
     done
 }
 
 @test "process_pool: every worker is reaped, no process left behind" {
-    run_prog process_pool --workers=4 --numbers=1000000
+    run_prog process_pool --workers=4
     assert_success
     assert_line 'pool shut down: 4 of 4 workers exited with status 0 and were reaped; no child processes left'
     local pids
@@ -112,35 +113,86 @@ assert_gone() {
     assert_gone $pids
 }
 
-@test "process_pool: SIGINT stops and reaps every worker, then the program dies of SIGINT" {
-    local out="$BATS_TEST_TMPDIR/out" exit_status=0
-    # timeout puts the program in its own process group and passes SIGINT on to the whole
-    # group, as Ctrl-C does; if the program ever hangs, it kills it.
-    timeout -k 2 "$(kit_timeout 60)" "$(prog_path process_pool)" --workers=3 \
-        --numbers=4000000000 --rounds=20 >"$out" 2>&1 3>&- &
-    local runner=$!
-    for _ in $(seq 100); do grep -qs '^pool:' "$out" && break; sleep 0.1; done
-    grep -qs '^pool:' "$out" || { kill -KILL $runner; fail "no pool line: $(cat "$out")"; }
-    sleep 0.3
-    kill -INT $runner
-    wait $runner || exit_status=$?
-    run cat "$out"
-    [ "$exit_status" -eq 130 ] || fail "exit status $exit_status, expected 130 (SIGINT): $output"
-    assert_line 'interrupted: 3 of 3 workers stopped and reaped; no child processes left'
-    local pids
-    pids=$(worker_pids "$output")
-    [ "$(wc -w <<<"$pids")" -eq 3 ] || fail "no worker pids in: $output"
-    # shellcheck disable=SC2086
-    assert_gone $pids
+@test "process_pool: Ctrl-C mid-run stops and reaps every worker, then dies of SIGINT" {
+    start_session process_pool --workers=3 --numbers=4000000000
+    interrupt_session 4 0.2
+    finish_session
+    assert_died_of_sigint
+}
+
+@test "process_pool: SIGTERM to the parent alone stops and reaps every worker" {
+    start_session process_pool --workers=3 --numbers=4000000000
+    terminate_parent 4 0.2
+    finish_session
+    assert_died_of_sigterm
+    assert_line --regexp '^process_pool: SIGTERM: stopped and reaped 3 child process'
+}
+
+@test "process_pool: a worker killed mid-run is named, the others stopped and reaped, exit 1" {
+    start_session process_pool --workers=3 --numbers=4000000000
+    kill_one_child 4 0.2
+    finish_session
+    [ "$exit_code" -eq 1 ] || fail "exit status $exit_code: $output"
+    assert_line --regexp "^worker [0-2] \(pid $killed_child\) was killed by signal 9 .*: stopping the pool$"
+    assert_line 'FAILED: a worker died; 2 other workers stopped and reaped'
+    refute_output --regexp 'Sanitizer|runtime error'
+}
+
+@test "process_pool: a fork refused part-way stops the workers already started" {
+    start_session_limited 3 process_pool --workers=4
+    finish_session
+    [ "$exit_code" -eq 1 ] || fail "exit status $exit_code: $output"
+    assert_line --regexp 'fork worker [1-9]: Resource temporarily unavailable \(EAGAIN\)'
+}
+
+# ---- pool_speed -------------------------------------------------------------------------------
+
+@test "pool_speed: the three ways give the formula's total, with uneven chunks" {
+    local workers
+    for workers in 1 2 3 7; do
+        run_prog pool_speed --workers=$workers --numbers=1000003 --chunks=7 --rounds=1
+        assert_success
+        assert_line --regexp '^   the pool reached [0-9.]+ of the independent processes. speedup$'
+        assert_line --regexp '^OK: the three ways give the formula.s total; every worker reaped$'
+    done
 }
 
 # The speedup itself is held to its target in make bench (see run_on_idle_cpus for why).
-@test "process_pool: 2 workers keep 2 CPUs busy at once" {
+@test "pool_speed: 2 workers keep 2 CPUs busy at once" {
     [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
-    run_on_idle_cpus process_pool --workers=2 --numbers=400000000 --chunks=8 --rounds=5
+    run_on_idle_cpus pool_speed --workers=2 --numbers=400000000 --chunks=8 --rounds=3
     assert_success
-    assert_line --regexp '^   speedup: x[0-9.]+$'
-    at_least "$(grep -E '^   CPUs in use' <<<"$output" | grep -oE '[0-9]+\.[0-9]+' | head -1)" 1.5
+    assert_line --regexp '^   pool of  2 workers +[0-9.]+ s   speedup: x[0-9.]+ (faster|slower)$'
+    at_least "$(grep -E '^   CPUs in use' <<<"$output" | sed -E 's/.*processes, ([0-9.]+) by the pool.*/\1/')" 1.5
+}
+
+@test "pool_speed: Ctrl-C and SIGTERM mid-run leave nothing behind" {
+    start_session pool_speed --workers=2 --numbers=4000000000 --rounds=5
+    interrupt_session 3 0.3
+    finish_session
+    assert_died_of_sigint
+    start_session pool_speed --workers=2 --numbers=4000000000 --rounds=5
+    terminate_parent 3 0.3
+    finish_session
+    assert_died_of_sigterm
+}
+
+@test "README: every try-this line of the chapter runs and ends with OK" {
+    local args
+    for args in "thread_pool --workers=1" "thread_pool --workers=2 --noop-tasks=1000000" \
+        "process_pool --workers=1" "process_pool --workers=8" \
+        "pool_speed --workers=1" "pool_speed --workers=2" "pool_speed --workers=8" \
+        "pool_speed --workers=2 --numbers=2000000000 --chunks=3 --rounds=1" \
+        "pool_speed --workers=2 --numbers=2000000000 --chunks=64 --rounds=1" \
+        "task_size --workers=1" "task_size --workers=8" "task_size --chunks=1000" \
+        "task_size --chunks=20000"; do
+        # shellcheck disable=SC2086
+        run_prog --timeout 60 $args
+        assert_success
+        assert_line --regexp '^OK: '
+    done
+    run_on_one_cpu pool_speed
+    assert_success
 }
 
 # ---- task_size --------------------------------------------------------------------------------
@@ -150,6 +202,7 @@ assert_gone() {
     assert_success
     assert_line --regexp '^per-task overhead: [0-9]+\.[0-9]+ us '
     assert_line --regexp '^OK: both ways give 2666646666700000; '
+    assert_line --regexp '^chunking buys: x[0-9.]+ faster$'
     at_least "$(ratio_on '^chunking buys')" 2
 }
 

@@ -64,6 +64,7 @@ cpus_in_use_on() {
     run_prog gil_io
     assert_success
     assert_line --regexp '^OK: the threads let go of the lock'
+    assert_line --regexp '^one after another .*: x[0-9.]+ faster$'
     at_least "$(ratio_on '^one after another')" 2
 }
 
@@ -71,14 +72,18 @@ cpus_in_use_on() {
     run_on_one_cpu gil_io --threads=4 --sleep=0.2
     assert_success
     assert_line --regexp '^OK: '
+    assert_line --regexp '^one after another .*: x[0-9.]+ faster$'
     at_least "$(ratio_on '^one after another')" 2
 }
 
 @test "gil_io: 16 threads all wait at once" {
-    run_prog gil_io --threads=16 --sleep=0.1
+    # 0.5 s calls: long enough for all 16 threads to start, even under TSan on a busy machine
+    # (with 0.1 s, 7 of 16 were in their call at once there).
+    run_prog gil_io --threads=16 --sleep=0.5
     assert_success
     assert_line --regexp '^OK: '
     assert_line 'most threads in a blocking call at the same time: 16 of 16'
+    assert_line --regexp '^one after another .*: x[0-9.]+ faster$'
     at_least "$(ratio_on '^one after another')" 5
 }
 
@@ -88,4 +93,32 @@ cpus_in_use_on() {
     assert_line --regexp '^BROKEN: the threads kept the lock'
     assert_line 'most threads in a blocking call at the same time: 1 of 3'
     at_most "$(ratio_on '^one after another')" 1.5
+}
+
+# ---- the README's "try this" lines ----------------------------------------------------------
+
+# try_line PROG [ARGS...]: run one README line; it must end with exit 0 and a verdict.
+try_line() {
+    run_prog --timeout 60 "$@"
+    assert_success
+    assert_line --regexp '^(OK|BROKEN|note): '
+}
+
+@test "README: every try-this line runs and gives its verdict" {
+    try_line gil_sim --threads=4
+    try_line gil_sim --threads=8
+    try_line gil_sim --interval=1
+    try_line gil_sim --interval=50
+    try_line gil_sim --steps=$([ -n "${KIT_SANITIZE:-}" ] && echo 10000 || echo 30000)
+    try_line gil_io --threads=32 --sleep=0.5
+    try_line gil_io --hold-lock --threads=3
+}
+
+@test "options: totals beyond the caps are refused up front, with the reason" {
+    run_prog gil_sim --steps=1000000000 --step-size=1000000000
+    assert_failure 2
+    assert_output --partial 'over the cap'
+    run_prog gil_io --threads=64 --sleep=10
+    assert_failure 2
+    assert_output --partial 'over the cap'
 }

@@ -1,0 +1,83 @@
+/**
+ * @file process_pool.h
+ * @brief Chapter 06's process pool: workers forked once, fed fixed-size records over pipes.
+ *
+ * This is what Python's `concurrent.futures.ProcessPoolExecutor` and `multiprocessing.Pool` do
+ * for you, written out in C (the code is in lib/process_pool.c). The pieces:
+ *
+ * - `pp_start(n)` forks n workers once. Each has its own task pipe; all write their results to
+ *   one shared result pipe. Records are smaller than PIPE_BUF, so a write of one record is
+ *   atomic: results from several workers never interleave.
+ * - `pp_run()` hands out tasks, one per free worker, and collects every result by its id: a
+ *   result names the worker that sent it, which then gets the next task (fast workers get more).
+ *   It never waits without bound for a worker that has died: it looks every 100 ms, and if one
+ *   is gone it names it, stops and reaps the others, and exits 1.
+ * - `pp_stop()` closes every task pipe (each worker reads end of file and exits) and reaps them.
+ *
+ * The task is fixed: the sum of squares of range(first, first + count), which is chapter 06's
+ * example, in 128 bits (Python's integers grow; C's do not). sum_of_squares() is the one
+ * compiled function the workers run, and the one a sequential baseline must call too, so that a
+ * speedup compares the same machine code.
+ *
+ * Ctrl-C and SIGTERM are the program's to handle: call kit_own_children() before pp_start().
+ */
+#ifndef PROCESS_POOL_H
+#define PROCESS_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef unsigned __int128 u128; /**< a GCC and Clang extension: 0 to about 3.4e38 */
+
+enum { PP_MAX_WORKERS = 64 };
+
+/** Parent to one worker: sum the squares of range(first, first + count). */
+struct pp_task {
+    uint64_t first, count;
+    uint64_t id; /**< the task's place in the caller's list */
+};
+
+/** Any worker to the parent. No padding: every byte written to the pipe has been set. */
+struct pp_result {
+    u128 sum;
+    uint32_t id;              /**< which task */
+    uint32_t worker;          /**< who ran it: it is free for the next task */
+    uint64_t cpu_nanoseconds; /**< CPU time the worker spent on it */
+};
+
+struct process_pool {
+    int worker_count;
+    pid_t pids[PP_MAX_WORKERS];
+    int task_fds[PP_MAX_WORKERS]; /**< write end of each worker's own task pipe */
+    int result_fd;                /**< read end of the result pipe all workers share */
+    uint64_t cpu_nanoseconds;     /**< CPU time the workers reported, over every task so far */
+};
+
+/** Fork @p workers workers (1 to PP_MAX_WORKERS). */
+void pp_start(struct process_pool *pool, int workers);
+
+/** Run @p count tasks; sums[id] gets each task's result and ran_on[id] the worker that ran it. */
+void pp_run(struct process_pool *pool, const struct pp_task tasks[], size_t count, u128 sums[],
+            int ran_on[]);
+
+/** Shut down: every worker reads end of file and exits; reap them all. Returns how many exited
+ *  with status 0. */
+int pp_stop(struct process_pool *pool);
+
+/** 0^2 + ... : the squares of range(first, first + count), the workers' one task. */
+u128 sum_of_squares(uint64_t first, uint64_t count);
+
+/** 0^2 + 1^2 + ... + (n - 1)^2 by the closed formula (n - 1) n (2n - 1) / 6. */
+u128 sum_of_squares_formula(uint64_t n);
+
+/** Cut range(numbers) into @p chunks tasks; the last one takes the remainder. */
+void pp_cut_into_chunks(uint64_t numbers, size_t chunks, struct pp_task tasks[]);
+
+/** printf has no conversion for 128 bits: the decimal digits of @p value, in @p text. */
+const char *u128_text(u128 value, char text[40]);
+
+/** CPU time this process has used so far, in nanoseconds (CLOCK_PROCESS_CPUTIME_ID). */
+uint64_t process_cpu_nanoseconds(void);
+
+#endif
