@@ -154,7 +154,7 @@ $(foreach unit,$(UNITS),$(eval $(call unit_rules,$(unit))))
 
 # ---- one lesson at a time: chapter-NN builds it, run-chapter-NN runs its programs ------------
 # mk/run-chapter knows the sanitizer: under SANITIZE=thread, the report of a deliberately racy
-# demo (mk/deliberate-races) is the lesson, not a failure.
+# demo (its header says @deliberate_race) is the lesson, not a failure.
 RUN_CHAPTER = KIT_SANITIZE='$(SANITIZE)' mk/run-chapter
 chapter_number = $(firstword $(subst -, ,$(notdir $(1))))
 CHAPTER_NUMBERS := $(foreach chapter,$(CHAPTERS),$(call chapter_number,$(chapter)))

@@ -2,6 +2,8 @@
  * @file forgot_join.c
  * @brief BROKEN on purpose: main returns without joining its threads, and their work is lost.
  *
+ * @deliberate_race
+ *
  * What to look for: main starts four workers and returns at once. Each worker would wait a
  * moment (its "work") and then print a line, but no worker line ever appears. Returning from
  * main() is the same as calling exit(): the whole process ends, and every thread in it dies

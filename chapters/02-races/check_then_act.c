@@ -2,6 +2,8 @@
  * @file check_then_act.c
  * @brief Two withdrawers check a balance, then withdraw, and overdraw the account together.
  *
+ * @deliberate_race
+ *
  * What to look for: an account holds 100; each withdrawer asks for 80. Each one checks that
  * the balance covers its withdrawal, and only then takes the money out. Alone, each is
  * correct. Together, both check while the balance is still 100, both are approved, and the

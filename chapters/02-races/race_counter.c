@@ -2,6 +2,8 @@
  * @file race_counter.c
  * @brief Threads add one to a shared counter without a lock, and updates get lost.
  *
+ * @deliberate_race
+ *
  * What to look for: every thread adds 1 to the same counter, --iterations times. Each `+ 1`
  * is three steps, read the counter, add one, write it back, and nothing stops another thread
  * from writing the counter between this thread's read and its write. When that happens, the
