@@ -55,8 +55,8 @@ static void check_stdout_at_exit(void)
     int flush_errno = errno;
     if (flushed && !ferror(stdout))
         return;
-    say_failure("write to stdout", !flushed && flush_errno != 0 ? flush_errno
-                                                                 : stdout_failure_reason());
+    say_failure("write to stdout",
+                !flushed && flush_errno != 0 ? flush_errno : stdout_failure_reason());
     _exit(EXIT_FAILURE);
 }
 

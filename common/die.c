@@ -15,8 +15,9 @@
 /* Format `program: message: reason (ENAME) [file:line]` into buf. en == 0 means "no reason".
  * The reason and the place are written first, at the end of what fits: however long the
  * message (a path, a command line), only the message is cut, and it ends with "..." then. */
-KIT_PRINTF(6, 0) static void format_failure(char *buf, size_t size, const char *file, int line,
-                                             int en, const char *fmt, va_list args)
+KIT_PRINTF(6, 0)
+static void format_failure(char *buf, size_t size, const char *file, int line, int en,
+                           const char *fmt, va_list args)
 {
     const char *base = strrchr(file, '/');
     char tail[256];
@@ -26,8 +27,8 @@ KIT_PRINTF(6, 0) static void format_failure(char *buf, size_t size, const char *
         tail_length = (size_t)snprintf(tail, sizeof tail, ": %s (%s) [%s:%d]\n", strerror(en),
                                        name ? name : "?", base ? base + 1 : file, line);
     } else {
-        tail_length = (size_t)snprintf(tail, sizeof tail, " [%s:%d]\n", base ? base + 1 : file,
-                                       line);
+        tail_length =
+            (size_t)snprintf(tail, sizeof tail, " [%s:%d]\n", base ? base + 1 : file, line);
     }
     if (tail_length >= sizeof tail) /* an absurdly long file name: keep the newline */
         tail_length = sizeof tail - 1;

@@ -16,7 +16,7 @@ int kit_read_full(int fd, void *buffer, size_t size)
             done += (size_t)got;
         } else if (got == 0) {
             if (done == 0)
-                return 0; /* a clean end of file, between records */
+                return 0;   /* a clean end of file, between records */
             errno = EPROTO; /* the writer went away in the middle of a record */
             return -1;
         } else if (errno != EINTR) {

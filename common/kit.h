@@ -62,11 +62,11 @@
 
 /** Run a call that returns an error number (0 on success) and exit if it failed.
  *  Usage: `KIT_CHECK_EN(pthread_join(thread, NULL));` */
-#define KIT_CHECK_EN(call)                                                                       \
-    do {                                                                                         \
-        int kit_en_ = (call);                                                                    \
-        if (kit_en_ != 0)                                                                        \
-            kit_die_en_at(__FILE__, __LINE__, kit_en_, "%s", #call);                             \
+#define KIT_CHECK_EN(call)                                                                         \
+    do {                                                                                           \
+        int kit_en_ = (call);                                                                      \
+        if (kit_en_ != 0)                                                                          \
+            kit_die_en_at(__FILE__, __LINE__, kit_en_, "%s", #call);                               \
     } while (0)
 
 void kit_die_errno_at(const char *file, int line, const char *fmt, ...) KIT_PRINTF(3, 4)

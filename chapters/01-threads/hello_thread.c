@@ -21,11 +21,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static const char usage[] =
-    "Usage: hello_thread [options]\n"
-    "Start one thread, then wait for it with pthread_join.\n"
-    "  -n, --name=TEXT   what the thread greets (default: world)\n"
-    "  -h, --help        show this help and exit\n";
+static const char usage[] = "Usage: hello_thread [options]\n"
+                            "Start one thread, then wait for it with pthread_join.\n"
+                            "  -n, --name=TEXT   what the thread greets (default: world)\n"
+                            "  -h, --help        show this help and exit\n";
 
 /* A thread's start routine takes one void * and returns one void *: here, the name to greet. */
 static void *greet(void *arg)

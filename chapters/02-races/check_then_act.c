@@ -136,16 +136,14 @@ int main(int argc, char *argv[])
     free(withdrawers);
 
     if (overdrawn_rounds > 0) {
-        printf(
-            "BROKEN: balance is %ld after %ld approved withdrawals of %d from %d (overdrawn in "
-            "%ld of %ld rounds)\n",
-            lowest, approved_at_lowest, WITHDRAWAL, OPENING_BALANCE, overdrawn_rounds, rounds);
+        printf("BROKEN: balance is %ld after %ld approved withdrawals of %d from %d (overdrawn in "
+               "%ld of %ld rounds)\n",
+               lowest, approved_at_lowest, WITHDRAWAL, OPENING_BALANCE, overdrawn_rounds, rounds);
         return 0;
     }
     /* Nothing that must hold failed: the window was too narrow this time. Say why, exit 0. */
-    printf(
-        "note: never overdrawn in %ld round%s: the race is still there, but a window of %ld ms "
-        "between check and act is seldom hit (try a longer --pause-ms, or more --rounds)\n",
-        rounds, rounds == 1 ? "" : "s", pause_ms);
+    printf("note: never overdrawn in %ld round%s: the race is still there, but a window of %ld ms "
+           "between check and act is seldom hit (try a longer --pause-ms, or more --rounds)\n",
+           rounds, rounds == 1 ? "" : "s", pause_ms);
     return 0;
 }

@@ -117,9 +117,8 @@ int main(int argc, char *argv[])
     }
     /* The race is still in the code; this run was just lucky, or the options left too few
      * chances for two updates to overlap. Nothing that must hold failed: say why, exit 0. */
-    printf(
-        "note: expected %ld, got %ld: no update lost this time. The race is still there, but "
-        "with so few increments the threads seldom overlap (try more --iterations)\n",
-        expected, shared.counter);
+    printf("note: expected %ld, got %ld: no update lost this time. The race is still there, but "
+           "with so few increments the threads seldom overlap (try more --iterations)\n",
+           expected, shared.counter);
     return 0;
 }

@@ -28,12 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const char usage[] =
-    "Usage: atomic_counter [options]\n"
-    "Threads add one to a shared atomic counter: no lock, no update lost.\n"
-    "  -t, --threads=N      threads adding to the counter (default 2)\n"
-    "  -i, --iterations=N   increments per thread (default 10000)\n"
-    "  -h, --help           show this help and exit\n";
+static const char usage[] = "Usage: atomic_counter [options]\n"
+                            "Threads add one to a shared atomic counter: no lock, no update lost.\n"
+                            "  -t, --threads=N      threads adding to the counter (default 2)\n"
+                            "  -i, --iterations=N   increments per thread (default 10000)\n"
+                            "  -h, --help           show this help and exit\n";
 
 /* What every thread shares. Every access to an atomic_long is atomic. */
 struct shared {

@@ -53,7 +53,6 @@ struct transfer {
     double waited;                   /* seconds spent waiting for the second lock */
 };
 
-
 static void *move_money(void *arg)
 {
     struct transfer *self = arg;
@@ -121,9 +120,8 @@ int main(int argc, char *argv[])
         transfers[t].both_holding = &both_holding;
     }
 
-    printf(
-        "thread 1 moves 10 from A to B (locks A, then B); thread 2 moves 20 from B to A "
-        "(locks B, then A)\n");
+    printf("thread 1 moves 10 from A to B (locks A, then B); thread 2 moves 20 from B to A "
+           "(locks B, then A)\n");
     for (int t = 0; t < 2; t++)
         KIT_CHECK_EN(pthread_create(&transfers[t].thread, NULL, move_money, &transfers[t]));
     for (int t = 0; t < 2; t++)
@@ -137,10 +135,9 @@ int main(int argc, char *argv[])
     KIT_CHECK_EN(pthread_mutex_destroy(&b.lock));
 
     if (transfers[0].gave_up || transfers[1].gave_up) {
-        printf(
-            "BROKEN: deadlock detected: thread 1 holds lock A and waits for lock B, thread 2 "
-            "holds lock B and waits for lock A (timed out after %ld ms, backed out)\n",
-            patience_ms);
+        printf("BROKEN: deadlock detected: thread 1 holds lock A and waits for lock B, thread 2 "
+               "holds lock B and waits for lock A (timed out after %ld ms, backed out)\n",
+               patience_ms);
         return 0;
     }
     printf("FAILED: no deadlock: both transfers got both locks\n");

@@ -51,7 +51,7 @@ enum { EXEC_NOT_FOUND = 127, EXEC_NOT_RUNNABLE = 126 }; /* the shell's codes, fo
 _Noreturn static void child_exec(const char *command, char *program)
 {
     printf("child:  pid %d: calling exec\n", (int)getpid());
-    fflush(stdout); /* exec discards stdio buffers: flush first or this line is lost */
+    fflush(stdout);              /* exec discards stdio buffers: flush first or this line is lost */
     kit_child_signal_defaults(); /* the new program starts with the usual signal actions */
     if (program != NULL) {
         char *program_argv[] = {program, NULL};

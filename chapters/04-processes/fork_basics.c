@@ -56,8 +56,8 @@ static pid_t fork_exiting_child(int exit_status)
     if (child == -1)
         kit_die_errno("fork");
     if (child == 0) {
-        printf("child:  pid %d, parent %d, exiting with status %d\n", (int)getpid(),
-               (int)getppid(), exit_status);
+        printf("child:  pid %d, parent %d, exiting with status %d\n", (int)getpid(), (int)getppid(),
+               exit_status);
         fflush(stdout); /* _exit does not flush stdio */
         _exit(exit_status);
     }

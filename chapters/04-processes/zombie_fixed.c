@@ -118,12 +118,9 @@ static int count_zombies(const pid_t *children, int count)
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
-        {"children", required_argument, NULL, 'c'},
-        {"child-time", required_argument, NULL, 't'},
-        {"hold", required_argument, NULL, 'H'},
-        {"sigchld", no_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"children", required_argument, NULL, 'c'}, {"child-time", required_argument, NULL, 't'},
+        {"hold", required_argument, NULL, 'H'},     {"sigchld", no_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     int count = 3;
     double child_seconds = 0, hold_seconds = 0;

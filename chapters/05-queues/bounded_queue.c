@@ -111,7 +111,7 @@ static void queue_put(struct bounded_queue *queue, long item)
     queue->slots[tail] = item;
     queue->count++;
     bool wake_consumer = queue->always_signal || queue->consumers_waiting > 0; /* under the lock */
-    KIT_CHECK_EN(pthread_mutex_unlock(&queue->lock));  /* the critical section was this short */
+    KIT_CHECK_EN(pthread_mutex_unlock(&queue->lock)); /* the critical section was this short */
     if (wake_consumer)
         KIT_CHECK_EN(pthread_cond_signal(&queue->not_empty)); /* one item: wake one consumer */
 }

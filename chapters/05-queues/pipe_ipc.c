@@ -26,9 +26,9 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -128,7 +128,7 @@ _Noreturn static void child_increment(struct shared_counter *counter, long incre
         lock_shared(counter);
         if (i == die_after)
             raise(SIGKILL); /* killed holding the lock, as by the OOM killer or `kill -KILL` */
-        counter->value++; /* load, add, store: safe only because the lock is held */
+        counter->value++;   /* load, add, store: safe only because the lock is held */
         child_check(pthread_mutex_unlock(&counter->lock), "pthread_mutex_unlock");
     }
     _exit(0);
@@ -158,7 +158,8 @@ int main(int argc, char *argv[])
     kit_no_operands(argc, argv, optind);
     if (processes * increments > 400000000L) /* about 20 s of locked increments here */
         kit_usage_error("%ld processes x %ld increments is over the cap of 4e8 in all: "
-                        "it would run for minutes", processes, increments);
+                        "it would run for minutes",
+                        processes, increments);
     if (die_holding >= increments)
         kit_usage_error("--die-holding=%ld: child 0 makes only %ld increments", die_holding,
                         increments);
@@ -197,8 +198,8 @@ int main(int argc, char *argv[])
         kit_describe_status(status, how, sizeof how);
         if (die_holding >= 0 && ended == first_child && WIFSIGNALED(status) &&
             WTERMSIG(status) == SIGKILL) {
-            printf("child 0 (pid %d) %s holding the lock, as asked (--die-holding)\n",
-                   (int)ended, how);
+            printf("child 0 (pid %d) %s holding the lock, as asked (--die-holding)\n", (int)ended,
+                   how);
             continue;
         }
         printf("child %d %s: stopping the other children\n", (int)ended, how);
@@ -231,8 +232,8 @@ int main(int argc, char *argv[])
         kit_die_errno("munmap");
 
     if (got != expected || (die_holding >= 0 && recoveries != 1)) {
-        printf("FAILED: expected %ld, got %ld (%ld update%s lost), %ld recoveries\n", expected,
-               got, expected - got, expected - got == 1 ? "" : "s", recoveries);
+        printf("FAILED: expected %ld, got %ld (%ld update%s lost), %ld recoveries\n", expected, got,
+               expected - got, expected - got == 1 ? "" : "s", recoveries);
         return 1;
     }
     if (die_holding >= 0)

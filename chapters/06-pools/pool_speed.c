@@ -185,8 +185,8 @@ int main(int argc, char *argv[])
     char ratio[32];
     printf("   %2d independent processes         %8.3f s   speedup: %s\n", workers,
            independent.seconds, kit_ratio_text(independent_speedup, ratio));
-    printf("   pool of %2d workers               %8.3f s   speedup: %s\n", workers,
-           pooled.seconds, kit_ratio_text(pool_speedup, ratio));
+    printf("   pool of %2d workers               %8.3f s   speedup: %s\n", workers, pooled.seconds,
+           kit_ratio_text(pool_speedup, ratio));
     printf("   the pool reached %.2f of the independent processes' speedup\n",
            pool_speedup / independent_speedup);
     printf("   CPUs in use: %.2f by the independent processes, %.2f by the pool "
@@ -194,8 +194,8 @@ int main(int argc, char *argv[])
            independent.cpus_in_use, pooled.cpus_in_use);
 
     u128 expected = sum_of_squares_formula((uint64_t)numbers);
-    bool right = alone.total == expected && independent.total == expected &&
-                 pooled.total == expected;
+    bool right =
+        alone.total == expected && independent.total == expected && pooled.total == expected;
     if (!right || reaped != workers) {
         printf("FAILED: totals %s the formula, %d of %d workers reaped cleanly\n",
                right ? "match" : "DO NOT MATCH", reaped, workers);

@@ -30,8 +30,8 @@
  *
  * Usage: process_pool [--workers=N] [--numbers=N]
  */
-#include "kit.h"
 #include "lib/process_pool.h"
+#include "kit.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -117,12 +117,9 @@ static double best_run(struct tp_pool *pool, struct chunk chunks[], long count,
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
-        {"numbers", required_argument, NULL, 'n'},
-        {"chunks", required_argument, NULL, 'c'},
-        {"workers", required_argument, NULL, 'w'},
-        {"rounds", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"numbers", required_argument, NULL, 'n'}, {"chunks", required_argument, NULL, 'c'},
+        {"workers", required_argument, NULL, 'w'}, {"rounds", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     long numbers = 200000, chunk_count = 8;
     int workers = 2, rounds = 3;

@@ -24,8 +24,8 @@
  * Usage: thread_pool [--workers=N] [--noop-tasks=N]
  */
 #define _GNU_SOURCE /* strerrorname_np */
-#include "kit.h"
 #include "lib/thread_pool.h"
+#include "kit.h"
 
 #include <dirent.h>
 #include <errno.h>

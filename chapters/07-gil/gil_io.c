@@ -114,12 +114,9 @@ int main(int argc, char *argv[])
 {
     enum { OPT_HOLD_LOCK = 256 };
     static const struct option options[] = {
-        {"threads", required_argument, NULL, 't'},
-        {"sleep", required_argument, NULL, 's'},
-        {"interval", required_argument, NULL, 'i'},
-        {"hold-lock", no_argument, NULL, OPT_HOLD_LOCK},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"threads", required_argument, NULL, 't'},  {"sleep", required_argument, NULL, 's'},
+        {"interval", required_argument, NULL, 'i'}, {"hold-lock", no_argument, NULL, OPT_HOLD_LOCK},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     int threads = 4;
     double interval_ms = 5.0;

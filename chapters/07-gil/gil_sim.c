@@ -96,7 +96,6 @@ static void *compute_under_gil(void *arg)
     return NULL;
 }
 
-
 /* Share `steps` steps out among `threads` threads, start them together and time them all. */
 static struct timing run_once(int threads, long steps, long step_size, double interval,
                               bool with_gil)

@@ -58,8 +58,8 @@ struct lateness {
 struct ticker {
     struct task task;
     int ticks_left;
-    double due;            /* when this wake-up should come */
-    double cpu_wait_then;  /* waited_for_cpu() when it went to sleep */
+    double due;             /* when this wake-up should come */
+    double cpu_wait_then;   /* waited_for_cpu() when it went to sleep */
     struct lateness *worst; /* shared by the tickers */
 };
 

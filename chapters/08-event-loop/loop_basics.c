@@ -187,7 +187,8 @@ int main(int argc, char *argv[])
      * how promptly the loop ran (on a busy machine several may fall due in one round). */
     char timers_seen[64] = "", pipe_seen[64] = "";
     for (int i = 0; i < demo.logged; i++) {
-        bool from_pipe = strcmp(demo.log[i], "readable") == 0 || strcmp(demo.log[i], "hang-up") == 0;
+        bool from_pipe =
+            strcmp(demo.log[i], "readable") == 0 || strcmp(demo.log[i], "hang-up") == 0;
         char *seen = from_pipe ? pipe_seen : timers_seen;
         snprintf(seen + strlen(seen), 64 - strlen(seen), "%s%s", seen[0] ? " " : "", demo.log[i]);
     }

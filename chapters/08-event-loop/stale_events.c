@@ -76,8 +76,7 @@ static void old_client_ready(struct ev_loop *loop, int fd, unsigned events, void
            "in this batch), and a new client got fd %d\n",
            fd, other_fd, demo->new_fds[0]);
     if (demo->new_fds[0] != other_fd)
-        kit_die("the new pipe got fd %d, not the number %d just freed", demo->new_fds[0],
-                other_fd);
+        kit_die("the new pipe got fd %d, not the number %d just freed", demo->new_fds[0], other_fd);
     if (ev_watch(loop, demo->new_fds[0], EV_READ, new_client_ready, demo) == -1)
         kit_die_errno("ev_watch fd %d", demo->new_fds[0]);
 }

@@ -88,12 +88,8 @@ static enum task_status say_hello(struct task *task)
     struct speaker *self = (struct speaker *)task;
     enum { START, AFTER_SLEEP };
     switch (task->resume_at) {
-    case START:
-        say(self->name, "Hello");
-        return task_sleep(task, self->pause, AFTER_SLEEP);
-    case AFTER_SLEEP:
-        say(self->name, "World");
-        return TASK_DONE;
+    case START: say(self->name, "Hello"); return task_sleep(task, self->pause, AFTER_SLEEP);
+    case AFTER_SLEEP: say(self->name, "World"); return TASK_DONE;
     }
     return task_bad_state(task);
 }
@@ -132,8 +128,8 @@ static enum task_status main_step(struct task *task)
     enum { START, ONE_BY_ONE, GATHER, GATHERED, INTERLEAVED };
     switch (task->resume_at) {
     case START:
-        printf("1. %d tasks sleep %.2f s each, awaited one after another:\n",
-               self->sleeper_count, self->sleep_seconds);
+        printf("1. %d tasks sleep %.2f s each, awaited one after another:\n", self->sleeper_count,
+               self->sleep_seconds);
         self->next = 0;
         start_time = self->started = kit_now();
         /* fall through */
@@ -167,9 +163,7 @@ static enum task_status main_step(struct task *task)
         self->children[1] = &self->numbers[0].task;
         self->children[2] = &self->numbers[1].task;
         return task_gather(task, self->children, 3, INTERLEAVED);
-    case INTERLEAVED:
-        self->interleaved = kit_seconds_since(self->started);
-        return TASK_DONE;
+    case INTERLEAVED: self->interleaved = kit_seconds_since(self->started); return TASK_DONE;
     }
     return task_bad_state(task);
 }
@@ -237,8 +231,8 @@ int main(int argc, char *argv[])
     for (int i = 0; interleaved && i < EXPECTED_WORDS; i++)
         interleaved = strcmp(words[i], expected[i]) == 0;
     if (interleaved) {
-        printf("OK: say_hello and print_numbers x2 interleaved: %s, in %.3f s on one thread\n",
-               got, program.interleaved);
+        printf("OK: say_hello and print_numbers x2 interleaved: %s, in %.3f s on one thread\n", got,
+               program.interleaved);
     } else {
         printf("FAILED: expected the words in the order Hello 1 1 2 2 World 3 3, got %s\n", got);
         ok = false;

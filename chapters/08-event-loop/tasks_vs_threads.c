@@ -296,7 +296,9 @@ int main(int argc, char *argv[])
     for (int opt; (opt = getopt_long(argc, argv, "n:h", options, NULL)) != -1;) {
         switch (opt) {
         case 'n': count = kit_parse_long("--count", optarg, 100, 100000); break;
-        case 'k': stack_bytes = (size_t)kit_parse_long("--stack-kb", optarg, 64, 65536) * 1024; break;
+        case 'k':
+            stack_bytes = (size_t)kit_parse_long("--stack-kb", optarg, 64, 65536) * 1024;
+            break;
         case 'h': kit_usage_exit(0);
         default: kit_usage_exit(2);
         }
@@ -308,7 +310,8 @@ int main(int argc, char *argv[])
                SANITIZER, DEFAULT_COUNT);
 
     printf("%ld tasks (a frame of %zu B each), each awaiting one event (asyncio.Event) on one "
-           "loop:\n", count, sizeof(struct waiter));
+           "loop:\n",
+           count, sizeof(struct waiter));
     struct cost tasks = measure_tasks(count);
     print_cost("task", count, tasks);
 

@@ -52,7 +52,7 @@ static const char usage[] =
     "  -h, --help            show this help and exit\n";
 
 enum { MAX_SIZES = 8, REPEATS = 3 };
-static const size_t bytes_per_size = 8 << 20;  /* caps the round trips of large messages */
+static const size_t bytes_per_size = 8 << 20; /* caps the round trips of large messages */
 
 struct plan {
     int count;
@@ -68,8 +68,8 @@ struct figures {
 static int pipe_full(bool writing, int fd, char *buffer, size_t size)
 {
     for (size_t done = 0; done < size;) {
-        ssize_t moved = writing ? write(fd, buffer + done, size - done)
-                                : read(fd, buffer + done, size - done);
+        ssize_t moved =
+            writing ? write(fd, buffer + done, size - done) : read(fd, buffer + done, size - done);
         if (moved == 0)
             errno = EPIPE; /* end of file: the other side is gone */
         if (moved <= 0 && errno != EINTR)
@@ -102,11 +102,9 @@ static double mpi_pingpong(int rank, char *out, char *back, size_t size, long tr
         for (long trip = 0; trip < trips; trip++) {
             if (rank == 0) {
                 MPI_CHECK(MPI_Send(out, bytes, MPI_BYTE, 1, 0, MPI_COMM_WORLD));
-                MPI_CHECK(MPI_Recv(back, bytes, MPI_BYTE, 1, 0, MPI_COMM_WORLD,
-                                   MPI_STATUS_IGNORE));
+                MPI_CHECK(MPI_Recv(back, bytes, MPI_BYTE, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
             } else {
-                MPI_CHECK(MPI_Recv(back, bytes, MPI_BYTE, 0, 0, MPI_COMM_WORLD,
-                                   MPI_STATUS_IGNORE));
+                MPI_CHECK(MPI_Recv(back, bytes, MPI_BYTE, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
                 MPI_CHECK(MPI_Send(back, bytes, MPI_BYTE, 0, 0, MPI_COMM_WORLD));
             }
         }
@@ -157,8 +155,8 @@ static bool pipe_pingpong(const struct plan *plan, char *out, char *back, struct
                 if (pipe_full(true, requests[1], out, size) != 0 ||
                     pipe_full(false, replies[0], back, size) != 0)
                     kit_die_errno("pipe round trip with the echo child (pid %d)", (int)child);
-            figures->pipe[s] = fmin(figures->pipe[s],
-                                    kit_seconds_since(start) / (double)plan->trips[s] / 2);
+            figures->pipe[s] =
+                fmin(figures->pipe[s], kit_seconds_since(start) / (double)plan->trips[s] / 2);
             intact = intact && memcmp(out, back, size) == 0;
         }
     }
@@ -191,8 +189,8 @@ static void print_figures(const struct plan *plan, const struct figures *figures
         char text[24];
         double mpi = figures->mpi[s], piped = figures->pipe[s];
         double mb = (double)plan->sizes[s] / 1e6;
-        printf("%-8s %7.2f us %12.1f %7.2f us %12.1f   x%.1f %s\n",
-               size_text(plan->sizes[s], text), mpi * 1e6, mb / mpi, piped * 1e6, mb / piped,
+        printf("%-8s %7.2f us %12.1f %7.2f us %12.1f   x%.1f %s\n", size_text(plan->sizes[s], text),
+               mpi * 1e6, mb / mpi, piped * 1e6, mb / piped,
                mpi <= piped ? piped / mpi : mpi / piped, mpi <= piped ? "faster" : "slower");
     }
 }
@@ -206,8 +204,8 @@ int main(int argc, char *argv[])
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    static const char *const over_tcp[] = {"--mca", "btl", "self,tcp", "--mca",
-                                           "btl_tcp_if_include", "lo", NULL};
+    static const char *const over_tcp[] = {
+        "--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo", NULL};
     long round_trips = 500, max_size = 1 << 20;
     bool tcp = false;
 

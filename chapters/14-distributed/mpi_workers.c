@@ -58,13 +58,13 @@ struct result {
 };
 
 struct round {
-    int results[MAX_TASKS];     /* results received per task id: must end up exactly 1 */
-    int worker_of[MAX_TASKS];   /* which worker sent the result */
-    int failed[MAX_TASKS];      /* the worker reported the task as failed */
-    int wrong;                  /* answers that were not the square of the id */
-    int tasks_of[MAX_RANKS];    /* per worker: tasks done */
-    double busy_of[MAX_RANKS];  /* per worker: seconds spent on tasks */
-    double seconds;             /* from the first task sent to the last result received */
+    int results[MAX_TASKS];    /* results received per task id: must end up exactly 1 */
+    int worker_of[MAX_TASKS];  /* which worker sent the result */
+    int failed[MAX_TASKS];     /* the worker reported the task as failed */
+    int wrong;                 /* answers that were not the square of the id */
+    int tasks_of[MAX_RANKS];   /* per worker: tasks done */
+    double busy_of[MAX_RANKS]; /* per worker: seconds spent on tasks */
+    double seconds;            /* from the first task sent to the last result received */
 };
 
 /* A worker: run tasks until STOP, then say how many it ran. */
@@ -79,7 +79,8 @@ static void work(int fail_id)
             break;
         double start = kit_now();
         kit_sleep(task.milliseconds / 1000.0); /* the task's work: waiting, like an API call */
-        struct result result = {.id = task.id, .failed = task.id == fail_id,
+        struct result result = {.id = task.id,
+                                .failed = task.id == fail_id,
                                 .answer = task.id == fail_id ? 0 : (long long)task.id * task.id};
         result.busy_us = (long long)(kit_seconds_since(start) * 1e6);
         MPI_CHECK(MPI_Send(&result, 4, MPI_LONG_LONG, 0, TAG_RESULT, MPI_COMM_WORLD));
@@ -147,8 +148,8 @@ static void run_round(struct round *round, bool dynamic, const struct task *task
         MPI_Status status = receive(&result, 4, MPI_LONG_LONG, TAG_RESULT, kit_now() + patience);
         record(round, &result, status.MPI_SOURCE);
         if (dynamic && sent < count) {
-            MPI_CHECK(MPI_Send(&tasks[sent], 2, MPI_INT, status.MPI_SOURCE, TAG_TASK,
-                               MPI_COMM_WORLD));
+            MPI_CHECK(
+                MPI_Send(&tasks[sent], 2, MPI_INT, status.MPI_SOURCE, TAG_TASK, MPI_COMM_WORLD));
             sent++;
         }
     }
@@ -227,14 +228,13 @@ static int master(int count, int short_ms, int fail_id, int workers)
         printf("note: with one worker both rounds are the same schedule; --ranks=4 shows the "
                "difference\n");
     if (fail_id >= 0)
-        printf("task %d failed: reported by worker %d (static), by worker %d (dynamic)\n",
-               fail_id, rounds[0].worker_of[fail_id], rounds[1].worker_of[fail_id]);
-    bool complete = accounted_for(&rounds[0], count, fail_id) &&
-                    accounted_for(&rounds[1], count, fail_id);
+        printf("task %d failed: reported by worker %d (static), by worker %d (dynamic)\n", fail_id,
+               rounds[0].worker_of[fail_id], rounds[1].worker_of[fail_id]);
+    bool complete =
+        accounted_for(&rounds[0], count, fail_id) && accounted_for(&rounds[1], count, fail_id);
     printf("tasks accounted for: %s in each round, %d with the right answer, %d failed\n",
            complete ? "all" : "NOT all", count - (fail_id >= 0), fail_id >= 0);
-    printf("shutdown: STOP sent to %d worker(s), %d confirmed; tasks each ran:", workers,
-           stopped);
+    printf("shutdown: STOP sent to %d worker(s), %d confirmed; tasks each ran:", workers, stopped);
     for (int worker = 1; worker <= workers; worker++)
         printf(" %d", ran[worker]);
     printf("\n");
@@ -256,12 +256,9 @@ static int master(int count, int short_ms, int fail_id, int workers)
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
-        {"tasks", required_argument, NULL, 't'},
-        {"task-ms", required_argument, NULL, 'm'},
-        {"fail", required_argument, NULL, 'f'},
-        {"ranks", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"tasks", required_argument, NULL, 't'}, {"task-ms", required_argument, NULL, 'm'},
+        {"fail", required_argument, NULL, 'f'},  {"ranks", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     long count = 24, short_ms = 10, fail_id = 5, ranks = 4;
 

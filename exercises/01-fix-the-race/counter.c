@@ -73,8 +73,7 @@ int main(int argc, char *argv[])
     }
     kit_no_operands(argc, argv, optind);
 
-    printf("%ld threads x %ld increments of one shared counter\n", thread_count,
-           shared.iterations);
+    printf("%ld threads x %ld increments of one shared counter\n", thread_count, shared.iterations);
     pthread_t *threads = calloc((size_t)thread_count, sizeof *threads);
     if (threads == NULL)
         kit_die_errno("calloc %ld threads", thread_count);

@@ -21,14 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const char usage[] =
-    "Usage: queue_demo [options]\n"
-    "Producers put 1..N into your queue, consumers add up what they get.\n"
-    "  -p, --producers=N   producer threads (default 2)\n"
-    "  -c, --consumers=N   consumer threads (default 2)\n"
-    "  -n, --items=N       numbers put in all (default 100000)\n"
-    "  -k, --capacity=N    slots in the queue (default 8)\n"
-    "  -h, --help          show this help and exit\n";
+static const char usage[] = "Usage: queue_demo [options]\n"
+                            "Producers put 1..N into your queue, consumers add up what they get.\n"
+                            "  -p, --producers=N   producer threads (default 2)\n"
+                            "  -c, --consumers=N   consumer threads (default 2)\n"
+                            "  -n, --items=N       numbers put in all (default 100000)\n"
+                            "  -k, --capacity=N    slots in the queue (default 8)\n"
+                            "  -h, --help          show this help and exit\n";
 
 struct demo {
     struct queue *queue;
@@ -63,9 +62,12 @@ static void *consume(void *arg)
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
-        {"producers", required_argument, NULL, 'p'}, {"consumers", required_argument, NULL, 'c'},
-        {"items", required_argument, NULL, 'n'},     {"capacity", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+        {"producers", required_argument, NULL, 'p'},
+        {"consumers", required_argument, NULL, 'c'},
+        {"items", required_argument, NULL, 'n'},
+        {"capacity", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     long producers = 2, consumers = 2, capacity = 8;
     struct demo demo = {.items = 100000};

@@ -48,8 +48,10 @@ static int square_slowly(void *arg, long *result)
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
-        {"workers", required_argument, NULL, 'w'}, {"inputs", required_argument, NULL, 'n'},
-        {"fail", required_argument, NULL, 'f'},    {"help", no_argument, NULL, 'h'},
+        {"workers", required_argument, NULL, 'w'},
+        {"inputs", required_argument, NULL, 'n'},
+        {"fail", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     long workers = 4, count = 8, fail = 0;
@@ -68,14 +70,14 @@ int main(int argc, char *argv[])
     struct input inputs[64];
     long results[64] = {0};
     for (long i = 0; i < count; i++)
-        inputs[i] = (struct input){.value = i + 1, .sleep_s = 0.01 * (double)(count - i),
-                                   .fail = i + 1 == fail};
+        inputs[i] = (struct input){
+            .value = i + 1, .sleep_s = 0.01 * (double)(count - i), .fail = i + 1 == fail};
     double start = kit_now();
-    int error = pool_map((int)workers, square_slowly, inputs, sizeof inputs[0], (size_t)count,
-                         results);
+    int error =
+        pool_map((int)workers, square_slowly, inputs, sizeof inputs[0], (size_t)count, results);
     double elapsed = kit_seconds_since(start);
-    printf("%ld inputs on %ld workers in %.2f s (the calls sleep %.2f s in all):", count,
-           workers, elapsed, 0.01 * (double)(count * (count + 1) / 2));
+    printf("%ld inputs on %ld workers in %.2f s (the calls sleep %.2f s in all):", count, workers,
+           elapsed, 0.01 * (double)(count * (count + 1) / 2));
     for (long i = 0; i < count; i++)
         printf(" %ld", results[i]);
     printf("\n");

@@ -150,8 +150,7 @@ static void check_workers_alive(const struct process_pool *pool)
         char how[64];
         printf("worker %d (pid %d) %s: stopping the pool\n", i, (int)ended,
                kit_describe_status(status, how, sizeof how));
-        printf("FAILED: a worker died; %d other workers stopped and reaped\n",
-               kit_stop_children());
+        printf("FAILED: a worker died; %d other workers stopped and reaped\n", kit_stop_children());
         exit(1);
     }
 }

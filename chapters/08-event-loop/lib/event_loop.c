@@ -53,9 +53,9 @@ struct ev_watcher {
 };
 
 struct ev_timer {
-    double due;          /* monotonic seconds */
-    uint64_t order;      /* creation number: equal due times fire in the order added */
-    size_t heap_index;   /* where it sits in loop->heap, kept up to date for ev_cancel */
+    double due;        /* monotonic seconds */
+    uint64_t order;    /* creation number: equal due times fire in the order added */
+    size_t heap_index; /* where it sits in loop->heap, kept up to date for ev_cancel */
     ev_timer_fn *fn;
     void *data;
 };
@@ -64,8 +64,8 @@ struct ev_loop {
     int epoll_fd;
     struct ev_watcher *watchers; /* indexed by fd, grown on demand, never shrunk */
     int watcher_capacity;
-    int watched_count;           /* entries with fn != NULL */
-    struct ev_timer **heap;      /* binary min-heap: heap[0] is the next timer due */
+    int watched_count;      /* entries with fn != NULL */
+    struct ev_timer **heap; /* binary min-heap: heap[0] is the next timer due */
     size_t timer_count;
     size_t heap_capacity;
     uint64_t timers_created;
@@ -310,8 +310,8 @@ static void dispatch_ready(struct ev_loop *loop, int ready_count)
         struct ev_watcher *watcher = &loop->watchers[fd];
         if (watcher->fn == NULL || watcher->generation != generation)
             continue; /* unwatched, or the fd number now belongs to someone else */
-        unsigned events = ((happened & EPOLLIN) ? EV_READ : 0u) |
-                          ((happened & EPOLLOUT) ? EV_WRITE : 0u);
+        unsigned events =
+            ((happened & EPOLLIN) ? EV_READ : 0u) | ((happened & EPOLLOUT) ? EV_WRITE : 0u);
         events &= watcher->events; /* an earlier callback may have changed what is asked */
         if (happened & (EPOLLERR | EPOLLHUP))
             events |= EV_ERROR | (happened & EPOLLIN ? EV_READ : 0u) |
@@ -327,8 +327,8 @@ int ev_run(struct ev_loop *loop)
     while (!loop->stopping && (loop->watched_count > 0 || loop->timer_count > 0)) {
         /* Cost per round: one epoll_wait, O(ready descriptors) however many are watched
          * (select and poll cost O(watched)); O(log n) per timer that fires. */
-        int ready_count = epoll_wait(loop->epoll_fd, loop->ready, READY_BATCH,
-                                     wait_timeout_ms(loop));
+        int ready_count =
+            epoll_wait(loop->epoll_fd, loop->ready, READY_BATCH, wait_timeout_ms(loop));
         if (ready_count == -1) {
             if (errno == EINTR)
                 continue; /* a signal handler ran: recompute the timeout and wait again */

@@ -61,14 +61,14 @@ typedef enum task_status task_step_fn(struct task *task);
 
 /** The part of a task's frame the scheduler uses. Put it first in your own frame struct. */
 struct task {
-    int resume_at;           /**< where the step function goes on: 0 on the first step */
-    struct ev_loop *loop;    /**< the loop the task runs on */
-    unsigned ready_events;   /**< after task_wait_fd(): what the descriptor was ready for */
+    int resume_at;         /**< where the step function goes on: 0 on the first step */
+    struct ev_loop *loop;  /**< the loop the task runs on */
+    unsigned ready_events; /**< after task_wait_fd(): what the descriptor was ready for */
     /* Below: the scheduler's bookkeeping, not for the step function. */
     task_step_fn *step;
     bool done;
-    struct task *awaiter;    /* the task gathering this one, if any */
-    int children_pending;    /* in task_gather(): children not yet done */
+    struct task *awaiter;     /* the task gathering this one, if any */
+    int children_pending;     /* in task_gather(): children not yet done */
     struct task *next_waiter; /* in a task_event's queue */
 };
 

@@ -210,8 +210,10 @@ int mpi_job_start(int *argc, char ***argv, int *size)
     int leaving = first_rank_leaving(false);
     if (leaving < *size) {
         if (rank == 0)
-            fprintf(stderr, "%s: rank %d rejected its options (run it alone with them to see "
-                            "why): ending the job\n", program_invocation_short_name, leaving);
+            fprintf(stderr,
+                    "%s: rank %d rejected its options (run it alone with them to see "
+                    "why): ending the job\n",
+                    program_invocation_short_name, leaving);
         exit(mpi_job_finish(2));
     }
     return rank;

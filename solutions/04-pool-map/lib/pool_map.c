@@ -60,8 +60,12 @@ static void *work(void *arg)
 
 int pool_map(int workers, map_fn *fn, void *args, size_t arg_size, size_t count, long results[])
 {
-    struct map_job job = {.fn = fn, .args = args, .arg_size = arg_size, .count = count,
-                          .results = results, .next = 0};
+    struct map_job job = {.fn = fn,
+                          .args = args,
+                          .arg_size = arg_size,
+                          .count = count,
+                          .results = results,
+                          .next = 0};
     job.errors = calloc(count + 1, sizeof job.errors[0]); /* + 1: never calloc(0) */
     pthread_t *threads = calloc((size_t)workers, sizeof threads[0]);
     if (job.errors == NULL || threads == NULL) {

@@ -204,8 +204,7 @@ static void test_stolen_wakeup(void)
         queue_destroy(queue);
     }
     if (judged == 0)
-        printf("note: in all %d rounds the woken getter won the item: nothing to judge\n",
-               rounds);
+        printf("note: in all %d rounds the woken getter won the item: nothing to judge\n", rounds);
     printf("OK: %d times, a getter whose item was taken went back to waiting\n", judged);
 }
 
@@ -248,8 +247,8 @@ static void test_close(void)
 struct stress {
     struct queue *queue;
     long items, producers;
-    atomic_int *seen;   /* how many times each item came out */
-    atomic_long wrong;  /* items out of range or out of their producer's order */
+    atomic_int *seen;  /* how many times each item came out */
+    atomic_long wrong; /* items out of range or out of their producer's order */
 };
 
 struct worker {
@@ -295,8 +294,8 @@ static void *consume(void *arg)
 
 static void test_stress(long producers, long consumers, long items, long capacity)
 {
-    struct stress stress = {.queue = make_queue((size_t)capacity), .items = items,
-                            .producers = producers};
+    struct stress stress = {
+        .queue = make_queue((size_t)capacity), .items = items, .producers = producers};
     stress.seen = calloc((size_t)items, sizeof stress.seen[0]);
     struct worker *workers = calloc((size_t)(producers + consumers), sizeof workers[0]);
     if (stress.seen == NULL || workers == NULL)
@@ -305,8 +304,8 @@ static void test_stress(long producers, long consumers, long items, long capacit
     for (long w = 0; w < producers + consumers; w++) {
         long c = w < consumers ? w : -1;
         workers[w] = (struct worker){.stress = &stress, .index = c >= 0 ? c : w - consumers};
-        KIT_CHECK_EN(pthread_create(&workers[w].thread, NULL, c >= 0 ? consume : produce,
-                                    &workers[w]));
+        KIT_CHECK_EN(
+            pthread_create(&workers[w].thread, NULL, c >= 0 ? consume : produce, &workers[w]));
     }
     for (long w = consumers; w < producers + consumers; w++)
         KIT_CHECK_EN(pthread_join(workers[w].thread, NULL));

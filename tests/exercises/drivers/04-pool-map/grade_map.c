@@ -38,9 +38,9 @@ static const char usage[] =
     "  -h, --help          show this help and exit\n";
 
 struct input {
-    long value;      /* the result is value * value + 1; negative: EDOM; over 1000: ERANGE */
-    double sleep_s;  /* how long the call takes */
-    uint64_t work;   /* CPU work (kit_cpu_work iterations) */
+    long value;     /* the result is value * value + 1; negative: EDOM; over 1000: ERANGE */
+    double sleep_s; /* how long the call takes */
+    uint64_t work;  /* CPU work (kit_cpu_work iterations) */
 };
 
 static int compute(void *arg, long *result)
@@ -97,11 +97,11 @@ static void map_and_check(int workers, struct input *inputs, size_t count, int e
     if (error != expected_error)
         broken("pool_map returned %d (%s), expected %d (%s): the first failing input's error in "
                "input order, 0 if none failed",
-               error, error_name(error), expected_error,
-               error_name(expected_error));
+               error, error_name(error), expected_error, error_name(expected_error));
     for (size_t i = 0; i < count; i++) {
         long expected = inputs[i].value < 0 || inputs[i].value > 1000
-                            ? 0 : inputs[i].value * inputs[i].value + 1;
+                            ? 0
+                            : inputs[i].value * inputs[i].value + 1;
         if (results[i] != expected)
             broken("results[%zu] is %ld, expected %ld (each input's result in its own slot; 0 "
                    "for a failed input)",
@@ -220,8 +220,7 @@ static void test_join(void)
         broken("the address space grew by %ld MB over 200 maps on 4 workers, expected little "
                "(threads never joined keep their stacks: %ld MB would be %ld such threads)",
                growth, growth, growth / 8);
-    printf("OK: 200 maps on 4 workers; 0 threads left; the address space grew by %ld MB\n",
-           growth);
+    printf("OK: 200 maps on 4 workers; 0 threads left; the address space grew by %ld MB\n", growth);
 }
 
 int main(int argc, char *argv[])
