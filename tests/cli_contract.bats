@@ -4,21 +4,39 @@
 #   --help            exits 0 and prints a usage line on stdout
 #   --no-such-option  exits 2 with a reason on stderr
 #   a bad number      exits 2 with a reason on stderr, for the first numeric option (--name=N)
-#                     that --help lists: not a number, negative, huge, empty
+#                     that --help lists: not a number, negative, huge, a leading space
+# Every number goes through common/cli.c's parser, so its whole syntax is checked on two
+# options (a whole number and a fraction) rather than on each of the seventy programs again.
 
-bats_load_library bats-support
-bats_load_library bats-assert
+load assertions
 
+# Each program's --help runs once, here: the tests read the table it leaves, one program a
+# line, "PATH|HELP-STATUS|FIRST-NUMERIC-OPTION|TAKES-OPERANDS" (HELP-STATUS 0 when --help
+# exited 0 and printed a usage line; TAKES-OPERANDS 1 when the usage line ends in [NAME...]).
 setup_file() {
     : "${KIT_BUILD:?run the tests through make test}"
+    local src prog help status option operands
+    cd "$KIT_ROOT" || return 1
+    for src in chapters/*/*.c exercises/*/*.c solutions/*/*.c; do
+        [ -f "$src" ] || continue
+        prog=$KIT_BUILD/${src%.c}
+        status=0
+        help=$(timeout -k 2 20 "$prog" --help 2>/dev/null </dev/null) || status=$?
+        grep -q '^Usage: ' <<<"$help" || status="$status, no usage line"
+        option=$(grep -oE -- '--[a-z][a-z-]*=N\b' <<<"$help" | head -1 | cut -d= -f1)
+        operands=$(grep -c '^Usage: [^ ]* .*\[[A-Z]*\.\.\.\]' <<<"$help") || true
+        echo "$prog|$status|$option|$operands"
+    done >"$BATS_FILE_TMPDIR/programs"
 }
 
+# The table setup_file made. Read it with: while IFS='|' read -r prog status option operands
+programs() {
+    cat "$BATS_FILE_TMPDIR/programs"
+}
+
+# The programs' paths, one a line.
 all_programs() {
-    cd "$KIT_ROOT" || return 1
-    local src
-    for src in chapters/*/*.c exercises/*/*.c solutions/*/*.c; do
-        [ -f "$src" ] && echo "$KIT_BUILD/${src%.c}"
-    done
+    cut -d'|' -f1 "$BATS_FILE_TMPDIR/programs"
 }
 
 # Runs PROG ARGS with a timeout; sets out_status, out_stdout, out_stderr.
@@ -37,12 +55,10 @@ run_split() {
 }
 
 @test "--help exits 0 and prints a usage line on stdout" {
-    local prog bad=()
-    while read -r prog; do
-        run_split "$KIT_ROOT/$prog" --help
-        [ "$out_status" -eq 0 ] && grep -q '^Usage: ' <<<"$out_stdout" ||
-            bad+=("$prog (exit $out_status)")
-    done < <(all_programs)
+    local prog help_status bad=()
+    while IFS='|' read -r prog help_status _; do
+        [ "$help_status" = 0 ] || bad+=("$prog (exit $help_status)")
+    done < <(programs)
     [ ${#bad[@]} -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}")"
 }
 
@@ -55,48 +71,44 @@ run_split() {
     [ ${#bad[@]} -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}")"
 }
 
+# ' 5' is refused by the kit's parser only (strtol skips leading spaces): a program that read
+# its numbers another way would show here.
 @test "a bad number for a numeric option exits 2 with a reason on stderr" {
     local prog option value bad=() checked=0
-    while read -r prog; do
-        run_split "$KIT_ROOT/$prog" --help
-        option=$(grep -oE -- '--[a-z][a-z-]*=N\b' <<<"$out_stdout" | head -1 | cut -d= -f1)
+    while IFS='|' read -r prog _ option _; do
         [ -n "$option" ] || continue
         checked=$((checked + 1))
-        for value in abc -5 1e99 99999999999999999999 ''; do
+        for value in abc -5 1e99 ' 5'; do
             run_split "$KIT_ROOT/$prog" "$option=$value"
             [ "$out_status" -eq 2 ] && [ -n "$out_stderr" ] ||
                 bad+=("$prog $option='$value' (exit $out_status)")
         done
-    done < <(all_programs)
+    done < <(programs)
     [ ${#bad[@]} -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}")"
     [ "$checked" -gt 0 ] || fail "no program lists a numeric option (--name=N) in its --help"
 }
 
 @test "an unexpected argument exits 2 with a reason on stderr" {
-    local prog bad=()
-    while read -r prog; do
-        run_split "$KIT_ROOT/$prog" --help
-        grep -q '^Usage: [^ ]* .*\[[A-Z]*\.\.\.\]' <<<"$out_stdout" && continue # takes operands
+    local prog operands bad=()
+    while IFS='|' read -r prog _ _ operands; do
+        [ "$operands" -eq 0 ] || continue
         run_split "$KIT_ROOT/$prog" unexpected-operand
         [ "$out_status" -eq 2 ] && [ -n "$out_stderr" ] || bad+=("$prog (exit $out_status)")
-    done < <(all_programs)
+    done < <(programs)
     [ ${#bad[@]} -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}")"
 }
 
 # ---- every option takes one number syntax (common/cli.c) ------------------------------------
 
-@test "numbers: spaces, a plus sign, hex, inf and nan are refused by every numeric option" {
-    local prog option value bad=()
-    while read -r prog; do
-        run_split "$KIT_ROOT/$prog" --help
-        option=$(grep -oE -- '--[a-z][a-z-]*=N\b' <<<"$out_stdout" | head -1 | cut -d= -f1)
-        [ -n "$option" ] || continue
-        for value in ' 5' '5 ' '+5' 0x10 inf nan 1e 5. .5 1,5; do
-            run_split "$KIT_ROOT/$prog" "$option=$value"
-            [ "$out_status" -eq 2 ] && grep -q 'is not a number' <<<"$out_stderr" ||
-                bad+=("$prog $option='$value' (exit $out_status: $out_stderr)")
+@test "numbers: empty, huge, spaces, a plus sign, hex, inf and nan are refused" {
+    local prog="$KIT_ROOT/$KIT_BUILD/chapters/04-processes/process_ids" option value bad=()
+    for option in --children --sleep; do # a whole number, a fraction
+        for value in '' ' 5' '5 ' '+5' 0x10 inf nan 1e 5. .5 1,5 99999999999999999999; do
+            run_split "$prog" "$option=$value"
+            [ "$out_status" -eq 2 ] && grep -qE 'is not a number|is out of range' <<<"$out_stderr" ||
+                bad+=("$option='$value' (exit $out_status: $out_stderr)")
         done
-    done < <(all_programs)
+    done
     [ ${#bad[@]} -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}")"
 }
 

@@ -7,16 +7,19 @@
 #   run_on_one_cpu PROG      run_prog, pinned to CPU 0 whatever CPUs the suite may use
 #   run_on_idle_cpus PROG    run_prog, then skip the test if other processes took the CPUs
 #   tsan_build NN-x          build a chapter with ThreadSanitizer, print its programs' folder
+#   readme_lines_on_plain_build_only   skip a README test under a sanitizer (see below)
 #   ratio_on, at_least, at_most   read and bound a ratio such as x1.93
 #
 # The lesson is taken from the suite's file name: tests/chapters/02-races.bats -> chapters/02-races.
 
-bats_load_library bats-support
-bats_load_library bats-assert
+load ../assertions
 
 : "${KIT_BUILD:?run the tests through make test}"
 KIT_ROOT=${KIT_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-KIT_LESSON="$(basename "$(dirname "$BATS_TEST_FILENAME")")/$(basename "$BATS_TEST_FILENAME" .bats)"
+# (parameter expansion, not basename and dirname: this runs before every test)
+kit_suite_folder=${BATS_TEST_FILENAME%/*}
+KIT_LESSON=${kit_suite_folder##*/}/${BATS_TEST_FILENAME##*/}
+KIT_LESSON=${KIT_LESSON%.bats}
 
 # Sanitizers make programs several times slower; the timeouts grow to match.
 kit_timeout() {
@@ -61,6 +64,15 @@ tsan_build() {
     local build
     build=$(make -s --no-print-directory -C "$KIT_ROOT" build-folder "${settings[@]}") || return 1
     echo "$KIT_ROOT/$build/chapters/$1"
+}
+
+# A README's try-this lines run at the sizes the README gives: seconds on the plain build,
+# minutes under a sanitizer (over two of them under TSan for chapter 05 alone). A README test
+# calls this first: under SANITIZE=... it skips, saying where the lines run; the programs'
+# own tests still run under every sanitizer.
+readme_lines_on_plain_build_only() {
+    [ -z "${KIT_SANITIZE:-}" ] ||
+        skip "the README's lines run at full size in make test without SANITIZE"
 }
 
 # True when the programs under test were built with ThreadSanitizer.

@@ -18,7 +18,8 @@
 
 load ../helpers
 
-GRADE_EXERCISE=$(basename "$BATS_TEST_FILENAME" .bats)
+GRADE_EXERCISE=${BATS_TEST_FILENAME##*/}
+GRADE_EXERCISE=${GRADE_EXERCISE%.bats}
 
 # Builds the solution when no folder was given (make test). Call from setup_file.
 grade_setup_file() {
