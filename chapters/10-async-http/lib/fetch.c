@@ -217,14 +217,16 @@ int fetch_report(const struct fetch_result *results, size_t count, double wall_s
     if (getrusage(RUSAGE_SELF, &usage) != 0)
         kit_die_errno("getrusage");
     size_t failed = transport_errors + http_errors;
-    printf("summary: %zu transfers, %zu ok, %zu HTTP error statuses, %zu transport errors; "
+    const char *transfers = count == 1 ? "transfer" : "transfers";
+    printf("summary: %zu %s, %zu ok, %zu HTTP error %s, %zu transport error%s; "
            "wall %.3f s, cpu %.3f s, peak memory %.1f MiB\n",
-           count, count - failed, http_errors, transport_errors, wall, cpu,
+           count, transfers, count - failed, http_errors, http_errors == 1 ? "status" : "statuses",
+           transport_errors, transport_errors == 1 ? "" : "s", wall, cpu,
            (double)usage.ru_maxrss / 1024);
     if (failed == 0)
-        printf("OK: all %zu transfers succeeded\n", count);
+        printf("OK: %s %zu %s succeeded\n", count == 1 ? "the" : "all", count, transfers);
     else
-        printf("FAILED: %zu of %zu transfers failed\n", failed, count);
+        printf("FAILED: %zu of %zu %s failed\n", failed, count, transfers);
     if (fflush(stdout) != 0 || ferror(stdout))
         kit_die_errno("write to stdout");
     return failed == 0 ? 0 : 1;
