@@ -5,9 +5,9 @@
  * What to look for: rank 0 sends a message to rank 1, which sends it straight back, a
  * few hundred times per size; half a round trip is the one-way time. Small messages measure
  * latency, the fixed cost of any message; large ones bandwidth, bytes per second. Then rank 0
- * forks a child and does the same through two pipes (chapter 05's way between processes),
- * while rank 1 waits without using a CPU. Both sides check that every message came back
- * intact.
+ * does the same with a forked child through two pipes (chapter 05's way between processes,
+ * in lib/pipe_pingpong.c), while rank 1 waits without using a CPU. The table puts the two
+ * side by side; every message is checked to come back intact.
  *
  * On one machine, Open MPI moves messages through shared memory (its "vader" transport):
  * usually several times cheaper than a pipe, since a pipe costs two system calls and two
@@ -19,8 +19,9 @@
  * of outgrowing one machine, and why distributed programs send few, large messages.
  *
  * Open MPI's blocking calls wait by polling, which is why its latency is low and why a
- * waiting rank keeps a CPU busy: with two ranks on one CPU (`taskset -c 0`) each message
- * waits for the scheduler, and MPI's figures become far worse than the pipe's.
+ * waiting rank keeps a CPU busy. With two ranks on one CPU (`taskset -c 0 mpi_pingpong`) the
+ * waiting rank must give the CPU away between polls (mpi_yield_when_idle, which the program
+ * then asks mpirun for), and most of MPI's lead over the pipe is gone.
  *
  * See also: ../05-queues/pipe_ipc.c (the pipe round trip), mpi_workers.c (small messages).
  *
@@ -28,17 +29,15 @@
  */
 #include "kit.h"
 #include "lib/mpi_job.h"
+#include "lib/pipe_pingpong.h"
 
-#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <mpi.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 static const char usage[] =
     "Usage: mpi_pingpong [options]\n"
@@ -54,32 +53,6 @@ static const char usage[] =
 enum { MAX_SIZES = 8, REPEATS = 3 };
 static const size_t bytes_per_size = 8 << 20; /* caps the round trips of large messages */
 
-struct plan {
-    int count;
-    size_t sizes[MAX_SIZES];
-    long trips[MAX_SIZES];
-};
-
-struct figures {
-    double mpi[MAX_SIZES], pipe[MAX_SIZES]; /* best one-way seconds */
-};
-
-/* Read or write exactly size bytes (a pipe may move fewer per call). 0, or -1 with errno. */
-static int pipe_full(bool writing, int fd, char *buffer, size_t size)
-{
-    for (size_t done = 0; done < size;) {
-        ssize_t moved =
-            writing ? write(fd, buffer + done, size - done) : read(fd, buffer + done, size - done);
-        if (moved == 0)
-            errno = EPIPE; /* end of file: the other side is gone */
-        if (moved <= 0 && errno != EINTR)
-            return -1;
-        if (moved > 0)
-            done += (size_t)moved;
-    }
-    return 0;
-}
-
 static void fill(char *buffer, size_t size)
 {
     for (size_t i = 0; i < size; i++)
@@ -91,6 +64,7 @@ static void fill(char *buffer, size_t size)
 static double mpi_pingpong(int rank, char *out, char *back, size_t size, long trips)
 {
     double best = INFINITY;
+    bool intact = true;
     int bytes = (int)size;
     for (int repeat = 0; repeat < REPEATS; repeat++) {
         memset(back, 0, size);
@@ -109,65 +83,9 @@ static double mpi_pingpong(int rank, char *out, char *back, size_t size, long tr
             }
         }
         best = fmin(best, (MPI_Wtime() - start) / (double)trips / 2);
-        if (rank == 0 && memcmp(out, back, size) != 0)
-            return -1;
+        intact = intact && (rank != 0 || memcmp(out, back, size) == 0); /* rank 0 checks */
     }
-    return best;
-}
-
-/* The pipe twin: a forked child echoes every message of the plan, then leaves. */
-static void pipe_echo(int requests, int replies, char *buffer, const struct plan *plan)
-{
-    for (int s = 0; s < plan->count; s++)
-        for (long trip = 0; trip < REPEATS * plan->trips[s]; trip++)
-            if (pipe_full(false, requests, buffer, plan->sizes[s]) != 0 ||
-                pipe_full(true, replies, buffer, plan->sizes[s]) != 0)
-                kit_child_die_errno("echo child: pipe");
-    _exit(0);
-}
-
-/* Rank 0 alone: the same round trips through two pipes to a child process. Fills
- * figures->pipe; returns false if an echo came back different. */
-static bool pipe_pingpong(const struct plan *plan, char *out, char *back, struct figures *figures)
-{
-    int requests[2], replies[2];
-    if (pipe(requests) != 0 || pipe(replies) != 0)
-        kit_die_errno("pipe");
-    pid_t child = fork();
-    if (child < 0)
-        kit_die_errno("fork");
-    if (child == 0) {
-        if (close(requests[1]) != 0 || close(replies[0]) != 0)
-            kit_child_die_errno("echo child: close");
-        pipe_echo(requests[0], replies[1], back, plan);
-    }
-    if (close(requests[0]) != 0 || close(replies[1]) != 0)
-        kit_die_errno("close");
-    bool intact = true;
-    for (int s = 0; s < plan->count; s++) {
-        size_t size = plan->sizes[s];
-        fill(out, size);
-        figures->pipe[s] = INFINITY;
-        for (int repeat = 0; repeat < REPEATS; repeat++) {
-            memset(back, 0, size);
-            double start = kit_now();
-            for (long trip = 0; trip < plan->trips[s]; trip++)
-                if (pipe_full(true, requests[1], out, size) != 0 ||
-                    pipe_full(false, replies[0], back, size) != 0)
-                    kit_die_errno("pipe round trip with the echo child (pid %d)", (int)child);
-            figures->pipe[s] =
-                fmin(figures->pipe[s], kit_seconds_since(start) / (double)plan->trips[s] / 2);
-            intact = intact && memcmp(out, back, size) == 0;
-        }
-    }
-    if (close(requests[1]) != 0 || close(replies[0]) != 0)
-        kit_die_errno("close");
-    int status;
-    if (waitpid(child, &status, 0) != child)
-        kit_die_errno("waitpid echo child %d", (int)child);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        kit_die("the echo child (pid %d) failed: status 0x%x", (int)child, (unsigned)status);
-    return intact;
+    return intact ? best : -1; /* every run to the end: both ranks make the same calls */
 }
 
 static const char *size_text(size_t size, char text[static 24])
@@ -181,17 +99,17 @@ static const char *size_text(size_t size, char text[static 24])
     return text;
 }
 
-static void print_figures(const struct plan *plan, const struct figures *figures)
+/* Rank 0's table: per size, the one-way time and the bandwidth of MPI and of the pipe. */
+static void print_figures(int count, const size_t sizes[], const double mpi[], const double piped[])
 {
     printf("%-8s %10s %12s %12s %12s   %s\n", "size", "MPI 1-way", "MPI MB/s", "pipe 1-way",
            "pipe MB/s", "MPI vs pipe");
-    for (int s = 0; s < plan->count; s++) {
-        char text[24];
-        double mpi = figures->mpi[s], piped = figures->pipe[s];
-        double mb = (double)plan->sizes[s] / 1e6;
-        printf("%-8s %7.2f us %12.1f %7.2f us %12.1f   x%.1f %s\n", size_text(plan->sizes[s], text),
-               mpi * 1e6, mb / mpi, piped * 1e6, mb / piped,
-               mpi <= piped ? piped / mpi : mpi / piped, mpi <= piped ? "faster" : "slower");
+    for (int s = 0; s < count; s++) {
+        char text[24], ratio[32];
+        double mb = (double)sizes[s] / 1e6;
+        printf("%-8s %7.2f us %12.1f %7.2f us %12.1f   %s\n", size_text(sizes[s], text),
+               mpi[s] * 1e6, mb / mpi[s], piped[s] * 1e6, mb / piped[s],
+               kit_ratio_text(piped[s] / mpi[s], ratio));
     }
 }
 
@@ -226,25 +144,23 @@ int main(int argc, char *argv[])
 
     int ranks;
     int rank = mpi_job_start(&argc, &argv, &ranks);
-    if (ranks < 2) {
-        if (rank == 0)
-            fprintf(stderr, "mpi_pingpong: needs 2 ranks (mpirun -np 2), got %d\n", ranks);
-        return mpi_job_finish(2);
-    }
+    mpi_job_need_ranks(ranks, 2, INT_MAX, "ranks 0 and 1 play ping-pong");
 
-    struct plan plan = {0};
-    for (size_t size = 1; size <= (size_t)max_size; size *= 16, plan.count++) {
-        plan.sizes[plan.count] = size;
-        plan.trips[plan.count] = bytes_per_size / size < (size_t)round_trips
-                                     ? (long)fmax(10, (double)(bytes_per_size / size))
-                                     : round_trips;
+    /* The plan: sizes 1, 16, 256, ... bytes up to --max-size, and round trips for each. */
+    size_t sizes[MAX_SIZES];
+    long trips[MAX_SIZES];
+    int count = 0;
+    for (size_t size = 1; size <= (size_t)max_size; size *= 16, count++) {
+        sizes[count] = size;
+        trips[count] = (long)fmin((double)round_trips, fmax(10, (double)(bytes_per_size / size)));
     }
     char *out = malloc((size_t)max_size), *back = malloc((size_t)max_size);
     if (out == NULL || back == NULL)
         kit_die_errno("malloc two buffers of %ld bytes", max_size);
 
-    /* Ranks 0 and 1 play; any others wait without spinning until the end. */
-    struct figures figures;
+    /* Ranks 0 and 1 play with MPI; then rank 0 with its pipes, while rank 1 (and any other
+     * rank) waits in mpi_job_barrier_politely(), which leaves the CPUs to rank 0 and its child. */
+    double mpi[MAX_SIZES], piped[MAX_SIZES];
     bool intact = true;
     char hosts[2][MPI_MAX_PROCESSOR_NAME];
     if (rank < 2) {
@@ -253,16 +169,18 @@ int main(int argc, char *argv[])
         MPI_CHECK(MPI_Sendrecv(hosts[rank], MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 1 - rank, 1,
                                hosts[1 - rank], MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 1 - rank, 1,
                                MPI_COMM_WORLD, MPI_STATUS_IGNORE));
-        for (int s = 0; s < plan.count; s++) {
-            fill(out, plan.sizes[s]);
-            figures.mpi[s] = mpi_pingpong(rank, out, back, plan.sizes[s], plan.trips[s]);
-            intact = intact && figures.mpi[s] > 0;
+        for (int s = 0; s < count; s++) {
+            fill(out, sizes[s]);
+            mpi[s] = mpi_pingpong(rank, out, back, sizes[s], trips[s]);
+            intact = intact && mpi[s] > 0;
         }
     }
     if (rank == 0) {
-        if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) /* a dead child: EPIPE, not a silent death */
-            kit_die_errno("signal SIGPIPE");
-        intact = pipe_pingpong(&plan, out, back, &figures) && intact;
+        for (int s = 0; s < count; s++) {
+            fill(out, sizes[s]);
+            piped[s] = pipe_pingpong(out, back, sizes[s], trips[s], REPEATS);
+            intact = intact && piped[s] > 0;
+        }
     }
     mpi_job_barrier_politely();
 
@@ -273,13 +191,13 @@ int main(int argc, char *argv[])
                btl ? btl : "Open MPI's choice (shared memory on one host, else the network)");
         printf("ping-pong, best of %d runs of up to %ld round trips per size:\n", REPEATS,
                round_trips);
-        print_figures(&plan, &figures);
+        print_figures(count, sizes, mpi, piped);
         if (ranks > 2)
             printf("note: ranks 2 to %d took no part: ping-pong needs two\n", ranks - 1);
         if (intact) {
             printf("OK: every message came back intact (%d sizes, MPI and pipe); a 1-byte "
                    "message takes %.2f us one way with MPI, %.2f us through a pipe\n",
-                   plan.count, figures.mpi[0] * 1e6, figures.pipe[0] * 1e6);
+                   count, mpi[0] * 1e6, piped[0] * 1e6);
         } else {
             printf("FAILED: a message came back different from what was sent\n");
             status = 1;

@@ -9,8 +9,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <mpi.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +82,8 @@ static void leave_together(void)
     if (fflush(stdout) != 0 || fflush(stderr) != 0 || MPI_Init(NULL, NULL) != MPI_SUCCESS)
         return; /* the exit goes on: the status is the one the parser chose */
     first_rank_leaving(true);
-    MPI_Finalize();
+    if (MPI_Finalize() != MPI_SUCCESS) /* said, and the exit goes on with the parser's status */
+        fprintf(stderr, "%s: MPI_Finalize failed\n", program_invocation_short_name);
 }
 
 void mpi_job_options_begin(void)
@@ -219,6 +222,53 @@ int mpi_job_start(int *argc, char ***argv, int *size)
     return rank;
 }
 
+void mpi_job_abort(const char *format, ...)
+{
+    int rank = -1; /* stays -1 if even this fails: the message still goes out */
+    if (MPI_Comm_rank(MPI_COMM_WORLD, &rank) != MPI_SUCCESS)
+        rank = -1;
+    fflush(stdout);
+    fprintf(stderr, "%s: rank %d: ", program_invocation_short_name, rank);
+    va_list args;
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fputc('\n', stderr);
+    MPI_Abort(MPI_COMM_WORLD, 1); /* ends every rank; mpirun says so, and exits with status 1 */
+    exit(1);                      /* not reached: MPI_Abort does not return */
+}
+
+void mpi_job_need_ranks(int size, int min, int max, const char *why)
+{
+    if (size >= min && size <= max)
+        return;
+    int rank;
+    MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+    if (rank == 0 && max == INT_MAX)
+        fprintf(stderr, "%s: needs at least %d ranks (%s), got %d\n", program_invocation_short_name,
+                min, why, size);
+    else if (rank == 0)
+        fprintf(stderr, "%s: needs %d to %d ranks (%s), got %d\n", program_invocation_short_name,
+                min, max, why, size);
+    exit(mpi_job_finish(2));
+}
+
+MPI_Status mpi_job_recv_within(void *buffer, int count, MPI_Datatype type, int tag, double seconds)
+{
+    double deadline = kit_now() + seconds;
+    MPI_Status status;
+    for (int arrived = 0; !arrived;) {
+        MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, tag, MPI_COMM_WORLD, &arrived, &status));
+        if (!arrived && kit_now() > deadline)
+            mpi_job_abort("no message with tag %d from any rank in %.1f s (is one stuck?): "
+                          "ending the job",
+                          tag, seconds);
+    }
+    /* Now that one has come, receive that very message: from its sender, with its tag. */
+    MPI_CHECK(MPI_Recv(buffer, count, type, status.MPI_SOURCE, tag, MPI_COMM_WORLD, &status));
+    return status;
+}
+
 int mpi_job_finish(int status)
 {
 #ifdef MPI_JOB_ASAN
@@ -263,15 +313,8 @@ void mpi_job_check_at(const char *file, int line, int rc, const char *call)
     int length;
     if (MPI_Error_string(rc, reason, &length) != MPI_SUCCESS)
         snprintf(reason, sizeof reason, "MPI error code %d", rc);
-    int rank = -1; /* stays -1 if even this fails: the message still goes out */
-    if (MPI_Comm_rank(MPI_COMM_WORLD, &rank) != MPI_SUCCESS)
-        rank = -1;
     const char *base = strrchr(file, '/');
-    fflush(stdout);
-    fprintf(stderr, "%s: rank %d: %s: %s [%s:%d]\n", program_invocation_short_name, rank, call,
-            reason, base ? base + 1 : file, line);
-    MPI_Abort(MPI_COMM_WORLD, 1); /* ends every rank; mpirun says so, and exits with status 1 */
-    exit(1);                      /* not reached: MPI_Abort does not return */
+    mpi_job_abort("%s: %s [%s:%d]", call, reason, base ? base + 1 : file, line);
 }
 
 /* Open MPI drops some memory on the floor during MPI_Init, by design, and LeakSanitizer

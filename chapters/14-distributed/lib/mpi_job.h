@@ -2,6 +2,10 @@
  * @file mpi_job.h
  * @brief What chapter 14's MPI programs share: start under mpirun, check MPI calls, leave nothing.
  *
+ * None of this is the lesson: it is the plumbing every MPI program needs and that the
+ * lessons would otherwise repeat. The programs show MPI's own calls (MPI_Send, MPI_Recv,
+ * MPI_Reduce, ...); this file gets a job started, agreed and ended properly.
+ *
  * Each program of the chapter is started plainly (`mpi_sum`), parses its options, and then
  * runs itself under mpirun with mpi_job_relaunch(), printing the exact command, so that
  * `--help` and a bad option never need MPI and the learner sees how a job is launched. Started
@@ -11,18 +15,24 @@
  * MPI's default error handler aborts the whole job with a message of its own. mpi_job_start()
  * asks for error codes instead (MPI_ERRORS_RETURN), and MPI_CHECK() turns a failed call into
  * `demo: rank 1: MPI_Recv(small, 4, ...): MPI_ERR_TRUNCATE: message truncated [demo.c:8]`
- * followed by MPI_Abort(), which ends every rank of the job with exit status 1.
+ * followed by MPI_Abort(), which ends every rank of the job with exit status 1; mpi_job_abort()
+ * does the same for a failure of the program's own. A job that needs a number of ranks says
+ * so with mpi_job_need_ranks(); a rank that waits for others does it with a deadline
+ * (mpi_job_recv_within()) or without spinning (mpi_job_barrier_politely()).
  */
 #ifndef MPI_JOB_H
 #define MPI_JOB_H
 
+#include "kit.h" /* KIT_PRINTF, KIT_NORETURN */
+
+#include <mpi.h>
 #include <stdbool.h>
 
 /** Call before parsing the options, and mpi_job_options_end() after. Outside an mpirun job,
  *  they do nothing. In a job, every rank parses the same command line and reaches the same
  *  verdict, so ranks other than 0 parse with stdout and stderr sent to /dev/null: `--help` or
  *  a bad option is printed once, by rank 0. And a rank that exits while parsing first waits
- *  for every other rank (at exit: MPI_Init, MPI_Barrier, MPI_Finalize), so that rank 0's
+ *  for every other rank (at exit: MPI_Init, an MPI_Allreduce, MPI_Finalize), so that rank 0's
  *  message is out before mpirun sees any rank end; then all leave with the same status. */
 void mpi_job_options_begin(void);
 
@@ -40,6 +50,22 @@ void mpi_job_relaunch(int argc, char *argv[], int ranks, const char *const mpiru
  *  a killed job has printed its progress; and the rank is killed if its launcher (mpirun or
  *  Open MPI's daemon) dies. Sets *size to the number of ranks; returns this rank. */
 int mpi_job_start(int *argc, char ***argv, int *size);
+
+/** Call on every rank after mpi_job_start(): if the job has fewer than @p min or more than
+ *  @p max ranks (INT_MAX: no limit), rank 0 says so once, `needs 2 to 16 ranks (@p why), got
+ *  1`, and every rank leaves with status 2, as for a bad option (every rank sees the same
+ *  size, so all of them leave). */
+void mpi_job_need_ranks(int size, int min, int max, const char *why);
+
+/** Print `program: rank N: ` and the message on stderr, then end every rank of the job with
+ *  MPI_Abort() (mpirun then exits with status 1). For a failure that is not an MPI call's. */
+void mpi_job_abort(const char *format, ...) KIT_PRINTF(1, 2) KIT_NORETURN;
+
+/** MPI_Recv of a message with @p tag from any rank, with a deadline: if none has come within
+ *  @p seconds, say so and end the whole job with MPI_Abort() (exit status 1), rather than wait
+ *  forever for a rank that is stuck. Returns the message's status (MPI_SOURCE: who sent it).
+ *  Like MPI_Recv itself, it polls while it waits. */
+MPI_Status mpi_job_recv_within(void *buffer, int count, MPI_Datatype type, int tag, double seconds);
 
 /** MPI_Finalize, checked; then 1 if rank 0 could not write its output (a full disk, a closed
  *  pipe), else @p status. Use as `return mpi_job_finish(status);`. */
