@@ -6,7 +6,8 @@ FUZZ_SECONDS ?= 30
 FUZZ_DIR := $(BUILD_PREFIX)/fuzz
 FUZZ_TARGET := $(FUZZ_DIR)/http_parser_fuzz
 FUZZ_SOURCES := chapters/09-servers/fuzz/http_parser_fuzz.c \
-    $(addprefix chapters/09-servers/lib/,http_parser.c endpoints.c server_stats.c)
+    $(addprefix chapters/09-servers/lib/,http_parser.c endpoints.c flaky_ids.c request_values.c \
+        response_body.c http_response.c server_stats.c)
 FUZZ_CFLAGS := -std=c11 -g -O1 -fno-omit-frame-pointer -D_POSIX_C_SOURCE=200809L -pthread \
     -Wall -Wextra $(if $(filter 1 yes,$(WERROR)),-Werror) \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

@@ -18,15 +18,17 @@
  *
  * Late because of the program, or because the machine is busy? A timer also fires late when
  * other programs keep the CPUs busy and the loop's thread waits in the kernel's run queue for
- * its turn. The kernel counts that wait per thread (/proc/thread-self/schedstat, 2nd field), so
- * each wake-up also takes off the time the loop's thread waited for a CPU while the ticker
- * slept: what is left is the stall the program caused itself, and the verdicts judge that.
+ * its turn. The kernel counts that wait per thread (/proc/thread-self/schedstat, read by
+ * cpu_wait_seconds() in lib/proc_figures.c), so each wake-up also takes off the time the loop's
+ * thread waited for a CPU while the ticker slept: what is left is the stall the program caused
+ * itself, and the verdicts judge that.
  *
  * See also: tasks_gather.c (tasks that only await), tasks_vs_threads.c.
  *
  * Usage: blocking_pitfall [-m blocking|await|thread|all] [-b MS]
  */
 #include "kit.h"
+#include "lib/proc_figures.h"
 #include "lib/tasks.h"
 
 #include <getopt.h>
@@ -59,7 +61,7 @@ struct ticker {
     struct task task;
     int ticks_left;
     double due;             /* when this wake-up should come */
-    double cpu_wait_then;   /* waited_for_cpu() when it went to sleep */
+    double cpu_wait_then;   /* cpu_wait_seconds() when it went to sleep */
     struct lateness *worst; /* shared by the tickers */
 };
 
@@ -71,20 +73,6 @@ struct worker {
     pthread_t thread;
 };
 
-/* Seconds this thread has spent runnable but waiting for a CPU, or 0 if the kernel does not
- * say (schedstat needs CONFIG_SCHED_INFO). */
-static double waited_for_cpu(void)
-{
-    FILE *schedstat = fopen("/proc/thread-self/schedstat", "r");
-    unsigned long long on_cpu_ns, waiting_ns = 0;
-    if (schedstat == NULL)
-        return 0;
-    if (fscanf(schedstat, "%llu %llu", &on_cpu_ns, &waiting_ns) != 2)
-        waiting_ns = 0;
-    fclose(schedstat);
-    return (double)waiting_ns / 1e9;
-}
-
 /* A ticker: for each tick, await asyncio.sleep(tick) and note how late it woke. */
 static enum task_status ticker_step(struct task *task)
 {
@@ -94,7 +82,7 @@ static enum task_status ticker_step(struct task *task)
     case START: break;
     case WOKE: {
         double late = kit_now() - self->due;
-        double own = late - (waited_for_cpu() - self->cpu_wait_then);
+        double own = late - (cpu_wait_seconds() - self->cpu_wait_then);
         if (late > self->worst->measured)
             self->worst->measured = late;
         if (own > self->worst->own)
@@ -106,7 +94,7 @@ static enum task_status ticker_step(struct task *task)
     default: return task_bad_state(task);
     }
     self->due = ev_now(task->loop) + tick; /* what task_sleep() counts from */
-    self->cpu_wait_then = waited_for_cpu();
+    self->cpu_wait_then = cpu_wait_seconds();
     return task_sleep(task, tick, WOKE);
 }
 

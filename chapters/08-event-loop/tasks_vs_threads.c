@@ -9,21 +9,22 @@
  * - Threads: N threads, each waiting on one condition variable. A waiting thread is a stack
  *   (8 MB reserved by default, `ulimit -s`, of which a page or two is touched), its thread
  *   control block and its TLS, plus a kernel stack and a task_struct the process never sees.
- * Figures, per waiter and in total: start-up time (from the first create to the last one
- * waiting), RSS growth (resident pages: the memory really used, the figure to compare),
- * virtual growth (address space reserved: what runs into vm.max_map_count or a 32-bit address
- * space, not RAM), and the kernel stacks the threads added (from /proc/meminfo, machine-wide,
- * so other programs move it too). The verdict: `OK: ... x70 less memory (RSS) and started
- * x50 faster`. Try --stack-kb=64: the virtual figure falls, the RSS figure hardly moves.
+ * Figures, per waiter and in total (lib/proc_figures.c reads them from /proc): start-up time,
+ * from the first create to the last one waiting; RSS growth, the memory really used and the
+ * figure the verdict compares; virtual growth, address space reserved (not RAM); and the
+ * kernel stacks the threads added, machine-wide. The verdict: `OK: ... x70 less memory (RSS)
+ * and started x50 faster`. Try --stack-kb=64: the virtual figure falls, RSS hardly moves.
  *
  * Limits: N threads need N processes' worth of `ulimit -u`, 2 mappings each (vm.max_map_count)
- * and memory; a pthread_create that fails (EAGAIN) is explained, not a crash. Under a sanitizer
- * the default is smaller (1,000 under AddressSanitizer, 200 under ThreadSanitizer, which
- * tracks a limited number of threads and keeps about 1 MB of its own per thread).
+ * and memory; a pthread_create that fails (EAGAIN) is explained, not a crash.
+ *
+ * See also: tasks_gather.c (tasks that await), blocking_pitfall.c (what a task must not do).
  *
  * Usage: tasks_vs_threads [-n N] [--stack-kb=N]
  */
 #include "kit.h"
+#include "lib/proc_figures.h"
+#include "lib/sanitizer.h"
 #include "lib/tasks.h"
 
 #include <getopt.h>
@@ -34,23 +35,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-/* Under a sanitizer, fewer waiters by default: ThreadSanitizer tracks a limited number of
- * threads and gives each about 1 MB of its own; AddressSanitizer adds shadow memory. */
-#if defined(__has_feature) /* clang's way to tell; gcc defines __SANITIZE_..._ */
-#define HAS_FEATURE(feature) __has_feature(feature)
-#else
-#define HAS_FEATURE(feature) 0
-#endif
-#if defined(__SANITIZE_THREAD__) || HAS_FEATURE(thread_sanitizer)
-#define SANITIZER "ThreadSanitizer"
-#define DEFAULT_COUNT 200
-#elif defined(__SANITIZE_ADDRESS__) || HAS_FEATURE(address_sanitizer)
-#define SANITIZER "AddressSanitizer"
-#define DEFAULT_COUNT 1000
-#else
-#define SANITIZER ""
-#define DEFAULT_COUNT 10000
-#endif
+/* Fewer waiters by default under a sanitizer: ThreadSanitizer tracks a limited number of
+ * threads and keeps about 1 MB of its own for each; AddressSanitizer adds shadow memory. */
+enum { DEFAULT_COUNT = SANITIZER_THREAD ? 200 : SANITIZER_ADDRESS ? 1000 : 10000 };
 
 static const char usage[] =
     "Usage: tasks_vs_threads [options]\n"
@@ -59,59 +46,6 @@ static const char usage[] =
     "                     AddressSanitizer, 200 under ThreadSanitizer)\n"
     "      --stack-kb=N   each thread's stack in KB, 64 to 65536 (default: ulimit -s)\n"
     "  -h, --help         show this help and exit\n";
-
-/* A snapshot of the clock and of memory, or (after cost_since) how much each grew. */
-struct cost {
-    double seconds, rss, virt; /* RSS and virtual size of this process, bytes */
-    double kernel_stacks;      /* the machine's kernel stacks, bytes; -1 if unknown */
-};
-
-/* The number after @p key at the start of a line of @p path ("" for the first line), or -1. */
-static double proc_number(const char *path, const char *key)
-{
-    FILE *file = fopen(path, "r");
-    double value = -1;
-    char line[256];
-    while (file != NULL && fgets(line, sizeof line, file) != NULL) {
-        if (strncmp(line, key, strlen(key)) == 0) {
-            value = strtod(line + strlen(key), NULL);
-            break;
-        }
-    }
-    if (file != NULL)
-        fclose(file);
-    return value;
-}
-
-static struct cost cost_now(void)
-{
-    double page = (double)sysconf(_SC_PAGESIZE), kernel_kb;
-    struct cost now = {.seconds = kit_now()};
-    FILE *statm = fopen("/proc/self/statm", "r"); /* sizes in pages: virtual, then resident */
-    if (statm == NULL)
-        kit_die_errno("open /proc/self/statm");
-    if (fscanf(statm, "%lf %lf", &now.virt, &now.rss) != 2)
-        kit_die("/proc/self/statm: unexpected contents");
-    fclose(statm);
-    now.virt *= page;
-    now.rss *= page;
-    kernel_kb = proc_number("/proc/meminfo", "KernelStack:");
-    now.kernel_stacks = kernel_kb < 0 ? -1 : kernel_kb * 1024;
-    return now;
-}
-
-static struct cost cost_since(struct cost before)
-{
-    struct cost now = cost_now();
-    return (struct cost){
-        .seconds = now.seconds - before.seconds,
-        .rss = now.rss - before.rss,
-        .virt = now.virt - before.virt,
-        .kernel_stacks = before.kernel_stacks < 0 || now.kernel_stacks < 0
-                             ? -1
-                             : now.kernel_stacks - before.kernel_stacks,
-    };
-}
 
 /* ---- tasks: each awaits one event; the last to start measures, then sets it ----------------- */
 struct waiter {
@@ -122,7 +56,7 @@ struct waiter {
 struct tasks_side {
     struct task task; /* the main task */
     long count, started;
-    struct cost before, cost;
+    struct cost start, cost; /* start: cost_start() before the first task */
     struct task_event go;
     struct waiter *waiters;
     struct task **children;
@@ -135,7 +69,7 @@ static enum task_status waiter_step(struct task *task)
     switch (task->resume_at) {
     case START:
         if (++side->started == side->count) { /* everyone else already waits: measure */
-            side->cost = cost_since(side->before);
+            side->cost = cost_since(side->start);
             task_event_set(&side->go);
         }
         return task_wait_event(task, &side->go, RELEASED); /* await go.wait() */
@@ -163,7 +97,10 @@ static enum task_status tasks_main(struct task *task)
 
 static struct cost measure_tasks(long count)
 {
-    struct tasks_side side = {.count = count, .before = cost_now()};
+    printf("%ld tasks (a frame of %zu B each), each awaiting one event (asyncio.Event) on one "
+           "loop:\n",
+           count, sizeof(struct waiter));
+    struct tasks_side side = {.count = count, .start = cost_start()};
     side.waiters = calloc((size_t)count, sizeof *side.waiters);
     side.children = calloc((size_t)count, sizeof *side.children);
     if (side.waiters == NULL || side.children == NULL)
@@ -221,21 +158,26 @@ static void explain_create_failure(int en, long created, long count)
     exit(1);
 }
 
+/* Threads with stacks of @p stack_bytes (0: the default, ulimit -s). */
 static struct cost measure_threads(long count, size_t stack_bytes)
 {
-    struct threads_side side = {.count = count};
-    KIT_CHECK_EN(pthread_mutex_init(&side.lock, NULL));
-    KIT_CHECK_EN(pthread_cond_init(&side.all_started, NULL));
-    KIT_CHECK_EN(pthread_cond_init(&side.go_changed, NULL));
+    struct threads_side side = {.lock = PTHREAD_MUTEX_INITIALIZER,
+                                .all_started = PTHREAD_COND_INITIALIZER,
+                                .go_changed = PTHREAD_COND_INITIALIZER,
+                                .count = count};
     pthread_attr_t attr;
+    size_t stack_size;
     KIT_CHECK_EN(pthread_attr_init(&attr));
     if (stack_bytes > 0)
         KIT_CHECK_EN(pthread_attr_setstacksize(&attr, stack_bytes));
+    KIT_CHECK_EN(pthread_attr_getstacksize(&attr, &stack_size));
+    printf("%ld threads, each waiting on one condition variable (stack %zu KB%s):\n", count,
+           stack_size / 1024, stack_bytes ? ", --stack-kb" : ", the default: ulimit -s");
     pthread_t *threads = calloc((size_t)count, sizeof *threads);
     if (threads == NULL)
         kit_die_errno("calloc %ld threads", count);
 
-    struct cost before = cost_now();
+    struct cost start = cost_start();
     for (long i = 0; i < count; i++) {
         int en = pthread_create(&threads[i], &attr, thread_waiter, &side);
         if (en != 0) {
@@ -247,7 +189,7 @@ static struct cost measure_threads(long count, size_t stack_bytes)
     while (side.started < count)
         KIT_CHECK_EN(pthread_cond_wait(&side.all_started, &side.lock));
     KIT_CHECK_EN(pthread_mutex_unlock(&side.lock));
-    struct cost cost = cost_since(before);
+    struct cost cost = cost_since(start);
 
     release_threads(&side, threads, count);
     free(threads);
@@ -256,29 +198,6 @@ static struct cost measure_threads(long count, size_t stack_bytes)
     KIT_CHECK_EN(pthread_cond_destroy(&side.all_started));
     KIT_CHECK_EN(pthread_mutex_destroy(&side.lock));
     return cost;
-}
-
-/* "1.2 MB", "8.4 KB", "96 B": a byte count for people, written into @p text. */
-static const char *human(double bytes, char text[static 16])
-{
-    static const char *const units[] = {"B", "KB", "MB", "GB"};
-    int unit = 0;
-    for (; bytes >= 1024 && unit < 3; unit++)
-        bytes /= 1024;
-    snprintf(text, 16, "%.*f %s", unit > 0 ? 1 : 0, bytes, units[unit]);
-    return text;
-}
-
-static void print_cost(const char *what, long count, struct cost cost)
-{
-    char rss[16], rss_each[16], virt[16], kernel[16];
-    printf("   start-up: %.1f ms (%.2f us per %s)\n", cost.seconds * 1000,
-           cost.seconds * 1e6 / (double)count, what);
-    printf("   RSS: +%s (%s per %s); virtual: +%s\n", human(cost.rss, rss),
-           human(cost.rss / (double)count, rss_each), what, human(cost.virt, virt));
-    if (strcmp(what, "thread") == 0 && cost.kernel_stacks >= 0)
-        printf("   kernel stacks: +%s, machine-wide (not in RSS: the kernel's own memory)\n",
-               human(cost.kernel_stacks, kernel));
 }
 
 int main(int argc, char *argv[])
@@ -290,7 +209,7 @@ int main(int argc, char *argv[])
         {NULL, 0, NULL, 0},
     };
     long count = DEFAULT_COUNT;
-    size_t stack_bytes = 0, default_stack = 0; /* 0: the default, ulimit -s */
+    size_t stack_bytes = 0; /* 0: the default, ulimit -s */
 
     kit_cli_init(usage);
     for (int opt; (opt = getopt_long(argc, argv, "n:h", options, NULL)) != -1;) {
@@ -304,30 +223,23 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
-    if (SANITIZER[0] != '\0')
+    if (SANITIZER_NAME[0] != '\0')
         printf("note: built with %s: %d of each by default, and the sanitizer's own memory "
                "per thread and per allocation is in the figures\n",
-               SANITIZER, DEFAULT_COUNT);
+               SANITIZER_NAME, DEFAULT_COUNT);
 
-    printf("%ld tasks (a frame of %zu B each), each awaiting one event (asyncio.Event) on one "
-           "loop:\n",
-           count, sizeof(struct waiter));
     struct cost tasks = measure_tasks(count);
-    print_cost("task", count, tasks);
-
-    pthread_attr_t attr;
-    KIT_CHECK_EN(pthread_attr_init(&attr));
-    KIT_CHECK_EN(pthread_attr_getstacksize(&attr, &default_stack));
-    KIT_CHECK_EN(pthread_attr_destroy(&attr));
-    printf("%ld threads, each waiting on one condition variable (stack %zu KB%s):\n", count,
-           (stack_bytes ? stack_bytes : default_stack) / 1024,
-           stack_bytes ? ", --stack-kb" : ", the default: ulimit -s");
+    cost_print(tasks, count, "task");
     struct cost threads = measure_threads(count, stack_bytes);
-    print_cost("thread", count, threads);
+    cost_print(threads, count, "thread");
+    char kernel[16];
+    if (threads.memory.kernel_stacks >= 0)
+        printf("   kernel stacks: +%s, machine-wide (not in RSS: the kernel's own memory)\n",
+               bytes_text(threads.memory.kernel_stacks, kernel));
 
     /* Less than a page of growth shows as 0: count it as one page, so the ratio is a floor. */
     double page = (double)sysconf(_SC_PAGESIZE);
-    double memory_ratio = threads.rss / (tasks.rss > page ? tasks.rss : page);
+    double memory_ratio = threads.memory.rss / (tasks.memory.rss > page ? tasks.memory.rss : page);
     double startup_ratio = threads.seconds / tasks.seconds;
     bool ok = memory_ratio > 1 && startup_ratio > 1;
     printf("%s: %ld waiting tasks took x%.1f less memory (RSS) and started x%.1f faster than "

@@ -18,25 +18,26 @@
  * Run `c10k_client --connections=10000` for the real thing, and `--server=thread` to see the
  * price of a thread per connection (a thread and its stack for every idle client).
  *
- * See also: loop_server.c (the server under test), thread_server.c (the other design).
+ * See also: loop_server.c (the server under test), thread_server.c (the other design),
+ * lib/loopback_get.c (this client's HTTP: a plain blocking GET on loopback).
  *
  * Usage: c10k_client [--connections=N] [--delays=N] [--delay=S] [--server=loop|thread]
  *                    [--url=http://127.0.0.1:PORT]
  */
 #include "kit.h"
 
+#include "../08-event-loop/lib/proc_figures.h"
 #include "lib/local_server.h"
+#include "lib/loopback_get.h"
 #include "lib/net.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -50,74 +51,7 @@ static const char usage[] =
     "  -u, --url=URL        use the server already running at http://127.0.0.1:PORT\n"
     "  -h, --help           show this help and exit\n";
 
-static const double IO_TIMEOUT_S = 10; /* the longest any single read may wait */
-
-/* GET @p path on a new connection to @p port; the response (head and body) into @p buf.
- * Returns the HTTP status, or -1 with errno set. */
-static int http_get(int port, const char *path, char *buf, size_t size)
-{
-    int fd = connect_loopback(port);
-    if (fd == -1)
-        return -1;
-    struct timeval timeout = {(time_t)IO_TIMEOUT_S, 0};
-    char request[256];
-    int len = snprintf(request, sizeof request,
-                       "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
-    size_t got = 0;
-    int status = -1;
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) == 0 &&
-        send_all(fd, request, (size_t)len) == 0) {
-        ssize_t n;
-        while (got < size - 1 && (n = recv(fd, buf + got, size - 1 - got, 0)) > 0)
-            got += (size_t)n;
-        buf[got] = '\0';
-        if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
-            errno = got ? EPROTO : (errno ? errno : ECONNRESET), status = -1;
-    }
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return status;
-}
-
-/* Zero the server's counters, or exit saying why not. */
-static void reset_stats(int port)
-{
-    char response[1024];
-    int status = http_get(port, "/stats/reset", response, sizeof response);
-    if (status == -1)
-        kit_die_errno("GET /stats/reset from 127.0.0.1:%d", port);
-    if (status != 200)
-        kit_die("GET /stats/reset from 127.0.0.1:%d: HTTP %d", port, status);
-}
-
-/* One figure from /stats ("connections", "max_in_flight"), or -1. */
-static long server_stat(int port, const char *name)
-{
-    char response[1024], key[64];
-    if (http_get(port, "/stats", response, sizeof response) != 200)
-        return -1;
-    snprintf(key, sizeof key, "\"%s\": ", name);
-    const char *at = strstr(response, key);
-    return at ? strtol(at + strlen(key), NULL, 10) : -1;
-}
-
-/* Threads and resident memory of process @p pid, from /proc: "1 thread, 3.2 MB resident". */
-static void describe_process(pid_t pid, char *text, size_t size)
-{
-    char path[64], line[256];
-    long threads = -1, rss_kb = -1;
-    snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-    FILE *status = fopen(path, "r");
-    while (status && fgets(line, sizeof line, status)) {
-        sscanf(line, "Threads: %ld", &threads);
-        sscanf(line, "VmRSS: %ld", &rss_kb);
-    }
-    if (status)
-        fclose(status);
-    snprintf(text, size, "%ld thread%s, %.1f MB resident", threads, threads == 1 ? "" : "s",
-             rss_kb / 1024.0);
-}
+static const double WAIT_LIMIT_S = 10; /* the longest the server may take to catch up */
 
 /* Open @p count connections to @p port into @p fds. Exits on failure, saying which one. */
 static void open_connections(int port, int *fds, long count)
@@ -129,17 +63,50 @@ static void open_connections(int port, int *fds, long count)
     }
 }
 
-static void close_connections(int *fds, long count)
+/* Zero the server's counters, or exit saying why not. */
+static void reset_stats(int port)
 {
-    for (long i = 0; i < count; i++)
-        close(fds[i]);
+    char response[1024];
+    int status = loopback_get(port, "/stats/reset", response, sizeof response);
+    if (status == -1)
+        kit_die_errno("GET /stats/reset from 127.0.0.1:%d", port);
+    if (status != 200)
+        kit_die("GET /stats/reset from 127.0.0.1:%d: HTTP %d", port, status);
 }
 
-/* Send GET /delay/S on every connection at once, then wait for every answer. Returns how
- * many came back 200; the time taken into @p seconds; whether every request was sent before
- * the first answer came back into @p all_sent_first (if not, they cannot all have been in
- * flight at once, whatever the server does). */
-static long fire_delays(int *fds, long count, double delay, double *seconds, bool *all_sent_first)
+/* 1. Hold @p count idle connections; wait (bounded) until the server has accepted them all.
+ * Returns how many the server holds, or -1 if it did not answer /stats. */
+static long hold_idle_connections(int port, int *fds, long count, pid_t server_pid)
+{
+    double start = kit_now();
+    open_connections(port, fds, count);
+    double opened_s = kit_seconds_since(start);
+    long open_now; /* /stats counts its own connection too */
+    while ((open_now = loopback_stat(port, "connections")) != count + 1 && open_now >= 0 &&
+           kit_seconds_since(start) < WAIT_LIMIT_S)
+        kit_sleep(0.01);
+    char cost[128] = ""; /* what holding them costs a server this program started */
+    if (server_pid > 0) {
+        char status[64];
+        snprintf(status, sizeof status, "/proc/%ld/status", (long)server_pid);
+        long threads = (long)proc_number(status, "Threads:");
+        snprintf(cost, sizeof cost, ": %ld thread%s, %.1f MB resident", threads,
+                 threads == 1 ? "" : "s", proc_number(status, "VmRSS:") / 1024);
+    }
+    char held[64] = "the server refused GET /stats";
+    if (open_now >= 0)
+        snprintf(held, sizeof held, "the server holds %ld", open_now - 1);
+    printf("1. opened %ld idle connections in %.2f s; %s%s\n", count, opened_s, held, cost);
+    return open_now < 0 ? -1 : open_now - 1;
+}
+
+/* 3. Send GET /delay/S on @p count connections of their own at once, then wait for every
+ * answer. Prints the step's line; the time they took into @p seconds. Returns what failed, or
+ * NULL. /stats must have seen them all in flight at once, unless they cannot have been: when
+ * an answer came back before the last request was sent, or the answers came back spread over
+ * more than half the delay (the server did not start them all within one delay: a busy
+ * machine, or a thread created per connection, one after another). A note says which. */
+static const char *slow_requests(int port, int *fds, long count, double delay, double *seconds)
 {
     char request[128];
     int len =
@@ -148,15 +115,17 @@ static long fire_delays(int *fds, long count, double delay, double *seconds, boo
     struct pollfd *waiting = calloc((size_t)count, sizeof *waiting);
     if (waiting == NULL)
         kit_die_errno("calloc %ld pollfds", count);
+    reset_stats(port);
+    open_connections(port, fds, count);
     double start = kit_now();
     for (long i = 0; i < count; i++) {
         if (send_all(fds[i], request, (size_t)len) == -1)
             kit_die_errno("send /delay request %ld", i + 1);
         waiting[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
     }
-    double all_sent = kit_now(), first_answer = 0;
+    double all_sent = kit_now(), first_answer = 0, last_answer = 0;
     long answered = 0, ok = 0;
-    while (answered < count && kit_seconds_since(start) < delay + IO_TIMEOUT_S) {
+    while (answered < count && kit_seconds_since(start) < delay + WAIT_LIMIT_S) {
         int ready = poll(waiting, (nfds_t)count, 100);
         if (ready == -1 && errno != EINTR)
             kit_die_errno("poll");
@@ -167,27 +136,43 @@ static long fire_delays(int *fds, long count, double delay, double *seconds, boo
             ssize_t got = recv(waiting[i].fd, head, sizeof head - 1, 0);
             head[got > 0 ? got : 0] = '\0';
             ok += strncmp(head, "HTTP/1.1 200", 12) == 0;
-            first_answer = answered == 0 ? kit_now() : first_answer;
+            last_answer = kit_now();
+            first_answer = answered++ == 0 ? last_answer : first_answer;
             waiting[i].fd = -1; /* the first bytes hold the status: done with this one */
-            answered++;
         }
     }
     *seconds = kit_seconds_since(start);
-    *all_sent_first = answered == 0 || first_answer > all_sent;
     free(waiting);
-    return ok;
+    long most = loopback_stat(port, "max_in_flight");
+    printf("3. %ld x /delay/%g at once: %ld answered 200 in %.2f s (x%.2f the time of one; one "
+           "after another would take %.0f s); the server saw %ld in flight at once\n",
+           count, delay, ok, *seconds, delay > 0 ? *seconds / delay : 0, count * delay, most);
+    bool sent_first = answered == 0 || first_answer > all_sent;
+    bool together = sent_first && last_answer - first_answer < delay / 2;
+    if (!sent_first)
+        printf("note: an answer came back before the last request was sent (%ld requests, "
+               "/delay/%g): they were never all in flight at once; try a longer --delay\n",
+               count, delay);
+    else if (!together)
+        printf("note: the answers came back over %.2f s, more than half of /delay/%g: the server "
+               "did not start all %ld within one delay (a busy machine, or a thread created per "
+               "connection), so they were never all in flight at once; try a longer --delay\n",
+               last_answer - first_answer, delay, count);
+    if (ok < count)
+        return "some /delay requests failed";
+    return most != count && together ? "/stats did not see them all in flight" : NULL;
 }
 
-/* "http://127.0.0.1:PORT" (or localhost), an optional trailing '/': the port, or a usage error. */
-static int port_of_url(const char *url)
+/* Start @p program, with room for @p connections if it is thread_server. Exits on failure. */
+static void start_server(struct local_server *server, const char *program, long connections)
 {
-    int port, end = 0;
-    if ((sscanf(url, "http://127.0.0.1:%d%n", &port, &end) != 1 &&
-         sscanf(url, "http://localhost:%d%n", &port, &end) != 1) ||
-        (url[end] != '\0' && strcmp(url + end, "/") != 0) || port <= 0 || port > 65535)
-        kit_usage_error("--url: '%s' is not http://127.0.0.1:PORT (the kit stays on loopback)",
-                        url);
-    return port;
+    char max_threads[64]; /* thread_server: a thread for every connection this run makes */
+    snprintf(max_threads, sizeof max_threads, "--max-threads=%ld", connections + 16);
+    const char *const thread_args[] = {max_threads, NULL};
+    bool threaded = strcmp(program, "thread_server") == 0;
+    if (local_server_start_program(server, program, threaded ? thread_args : NULL) == -1)
+        exit(1); /* local_server_start_program() said why */
+    printf("started %s at %s\n", program, server->url);
 }
 
 int main(int argc, char *argv[])
@@ -205,7 +190,7 @@ int main(int argc, char *argv[])
     double delay = 0.5;
     const char *server_program = "loop_server", *url = NULL;
 
-    kit_cli_init(usage);
+    kit_cli_init(usage); /* also: stdout line by line, SIGPIPE ignored, stdout checked at exit */
     for (int opt; (opt = getopt_long(argc, argv, "c:n:s:u:h", options, NULL)) != -1;) {
         switch (opt) {
         case 'c': connections = kit_parse_long("--connections", optarg, 0, 30000); break;
@@ -222,87 +207,46 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
-    int port = url ? port_of_url(url) : 0;
+    int port = url ? loopback_port_of_url(url) : 0;
+    if (port == -1)
+        kit_usage_error("--url: '%s' is not http://127.0.0.1:PORT (the kit stays on loopback)",
+                        url);
 
-    setvbuf(stdout, NULL, _IOLBF, 0);        /* each step shows as it ends, also when piped */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) /* a server that drops us must not kill us */
-        kit_die_errno("signal");
     raise_open_files_limit("c10k_client", connections + delays + 64);
     struct local_server server = {0};
     if (url == NULL) {
-        char max_threads[64]; /* thread_server: room for every connection this run makes */
-        snprintf(max_threads, sizeof max_threads, "--max-threads=%ld", connections + delays + 16);
-        const char *const thread_args[] = {max_threads, NULL};
-        if (local_server_start_program(&server, server_program,
-                                       strcmp(server_program, "thread_server") == 0 ? thread_args
-                                                                                    : NULL) == -1)
-            return 1;
+        start_server(&server, server_program, connections + delays);
         port = server.port;
-        printf("started %s at %s\n", server_program, server.url);
     }
     int *fds = calloc((size_t)(connections + delays + 1), sizeof *fds);
-    char response[1024], figures[128] = "";
     if (fds == NULL)
         kit_die_errno("calloc %ld descriptors", connections + delays);
     reset_stats(port);
-
-    /* 1. Hold the idle connections, and wait (bounded) until the server has accepted them all. */
-    double start = kit_now();
-    open_connections(port, fds, connections);
-    double opened_s = kit_seconds_since(start);
-    long open_now; /* /stats counts its own connection too */
-    while ((open_now = server_stat(port, "connections")) != connections + 1 && open_now >= 0 &&
-           kit_seconds_since(start) < IO_TIMEOUT_S)
-        kit_sleep(0.01);
-    long held = open_now - 1;
-    if (server.pid > 0)
-        describe_process(server.pid, figures, sizeof figures);
-    if (open_now < 0)
-        printf("1. opened %ld idle connections in %.2f s; the server refused GET /stats%s%s\n",
-               connections, opened_s, figures[0] ? ": " : "", figures);
-    else
-        printf("1. opened %ld idle connections in %.2f s; the server holds %ld%s%s\n", connections,
-               opened_s, held, figures[0] ? ": " : "", figures);
+    long held = hold_idle_connections(port, fds, connections, server.pid);
 
     /* 2. A newcomer, while they are all open. */
-    start = kit_now();
-    int status = http_get(port, "/json", response, sizeof response);
+    char response[1024];
+    double start = kit_now();
+    int status = loopback_get(port, "/json", response, sizeof response);
     double fresh_ms = kit_seconds_since(start) * 1000;
     printf("2. a new client got GET /json -> %d in %.2f ms\n", status, fresh_ms);
 
-    /* 3. Slow requests, all at once, on connections of their own. */
-    reset_stats(port);
-    open_connections(port, fds + connections, delays);
     double delays_s = 0;
-    bool all_sent_first = true;
-    long answered = fire_delays(fds + connections, delays, delay, &delays_s, &all_sent_first);
-    long most = server_stat(port, "max_in_flight");
-    printf("3. %ld x /delay/%g at once: %ld answered 200 in %.2f s (x%.2f the time of one; one "
-           "after another would take %.0f s); the server saw %ld in flight at once\n",
-           delays, delay, answered, delays_s, delay > 0 ? delays_s / delay : 0, delays * delay,
-           most);
+    const char *slow_failed = slow_requests(port, fds + connections, delays, delay, &delays_s);
 
-    if (!all_sent_first)
-        printf("note: an answer came back before the last request was sent (%ld requests, "
-               "/delay/%g): they were never all in flight at once; try a longer --delay\n",
-               delays, delay);
-    close_connections(fds, connections + delays);
+    for (long i = 0; i < connections + delays; i++)
+        close(fds[i]);
     free(fds);
     local_server_stop(&server);
-    const char *failed = held < connections  ? "the server did not hold every connection"
-                         : status != 200     ? "the fresh request failed"
-                         : answered < delays ? "some /delay requests failed"
-                         : most != delays && all_sent_first
-                             ? "/stats did not see them all in flight"
-                             : NULL;
+    const char *failed = held < connections ? "the server did not hold every connection"
+                         : status != 200    ? "the fresh request failed"
+                                            : slow_failed;
     if (failed) {
         printf("FAILED: %s\n", failed);
         return 1;
     }
-    if (printf("OK: %ld connections held, a newcomer served in %.2f ms, %ld slow requests "
-               "served together in %.2f s\n",
-               connections, fresh_ms, delays, delays_s) < 0 ||
-        fflush(stdout) == EOF)
-        kit_die_errno("write to stdout");
+    printf("OK: %ld connections held, a newcomer served in %.2f ms, %ld slow requests served "
+           "together in %.2f s\n",
+           connections, fresh_ms, delays, delays_s);
     return 0;
 }

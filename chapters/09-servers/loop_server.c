@@ -127,14 +127,7 @@ int main(int argc, char *argv[])
     if (duration > 0 && ev_after(loop, duration, on_duration_over, NULL) == NULL)
         kit_die_errno("ev_after");
 
-    if (port_file != NULL)
-        write_port_file(port_file, bound_port);
-    if (printf("listening on http://127.0.0.1:%d\n", bound_port) < 0 ||
-        (!serve && printf("demo: serving for %g s; for a server that stays, run `loop_server "
-                          "--port 8080` and `curl localhost:8080/json`\n",
-                          duration) < 0) ||
-        fflush(stdout) == EOF)
-        kit_die_errno("write to stdout");
+    announce_listening(config.program, bound_port, port_file, !serve, duration);
 
     int loop_status = ev_run(loop);
     int loop_errno = errno;

@@ -13,9 +13,10 @@
  *
  * It shares the parser (lib/http_parser.c), the endpoints (lib/endpoints.c) and the /stats
  * counters (atomics, lib/server_stats.c) with loop_server, so the two differ only in how they
- * wait. Shutdown is the hard part with threads: on SIGINT/SIGTERM the main thread shuts down
- * every client socket (a blocked recv() returns at once) and wakes every /delay sleeper, then
- * waits (at most a second) for the threads to leave.
+ * wait. The blocking calls are lib/blocking_io.c: timeouts on every call, a whole response
+ * sent, a gentle close. Shutdown is the hard part with threads, and lib/client_threads.c does
+ * it: on SIGINT/SIGTERM it shuts down every client socket (a blocked recv() returns at once),
+ * wakes every /delay sleeper, then waits (at most a second) for the threads to leave.
  *
  * With no --port or --port-file it is a demo: it listens on a free port for --duration seconds.
  *
@@ -25,6 +26,8 @@
 #define _GNU_SOURCE /* accept4 */
 #include "kit.h"
 
+#include "lib/blocking_io.h"
+#include "lib/client_threads.h"
 #include "lib/endpoints.h"
 #include "lib/net.h"
 #include "lib/server_setup.h"
@@ -32,14 +35,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -55,67 +54,24 @@ static const char usage[] =
 
 enum { STACK_SIZE = 256 * 1024 };
 
-/* One client's thread. */
+/* One client's connection, served by a thread of its own. */
 struct client {
     int fd;
     char name[32]; /* "127.0.0.1:54321" for log lines */
     char ip[INET_ADDRSTRLEN];
-    struct client *prev, *next;
 };
 
-/* What every thread shares. */
+/* What every thread shares: the endpoints' state (/stats counters, /flaky ids), the threads. */
 static struct server_state state;
+static struct client_threads *threads;
 static double timeout_s = 10;
 static bool quiet;
-static pthread_mutex_t clients_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t clients_changed = PTHREAD_COND_INITIALIZER; /* a client left, or stop */
-static struct client *clients; /* guarded by clients_lock, like the two below */
-static long client_count;
-static bool stopping;
 
 static void client_log(const struct client *c, const char *what, const char *why)
 {
     if (!quiet)
         fprintf(stderr, "thread_server: %s: %s%s%s\n", c->name, what, why ? ": " : "",
                 why ? why : "");
-}
-
-/* Wait @p seconds, or less if the server is stopping. The wait is on the same condition
- * variable as shutdown, so a /delay sleeper never holds up the exit. */
-static void delay_unless_stopping(double seconds)
-{
-    struct timespec deadline = kit_deadline(CLOCK_REALTIME, seconds);
-    KIT_CHECK_EN(pthread_mutex_lock(&clients_lock));
-    int en = 0;
-    while (!stopping && en != ETIMEDOUT)
-        en = pthread_cond_timedwait(&clients_changed, &clients_lock, &deadline);
-    KIT_CHECK_EN(pthread_mutex_unlock(&clients_lock));
-}
-
-/* /stall: hold the connection until the client (or shutdown) closes it. */
-static void stall(int fd)
-{
-    char scratch[1024];
-    ssize_t got;
-    while ((got = recv(fd, scratch, sizeof scratch, 0)) > 0 ||
-           (got == -1 && (errno == EAGAIN || errno == EINTR)))
-        ;
-}
-
-/* Send the head and body of @p response, blocking until all is sent (or SO_SNDTIMEO). */
-static int send_response(int fd, const struct http_response *response, bool keep_alive,
-                         int version_minor)
-{
-    char head[HTTP_RESPONSE_HEAD_MAX];
-    size_t head_len = http_render_head(response, keep_alive, version_minor, head);
-    size_t total = head_len + http_body_to_send(response);
-    for (size_t sent = 0; sent < total;) {
-        ssize_t n = http_send_from(fd, head, head_len, response, sent);
-        if (n == -1)
-            return -1; /* EAGAIN here is SO_SNDTIMEO: the client stopped reading */
-        sent += (size_t)n;
-    }
-    return 0;
 }
 
 /* Answer one parsed request. Returns true if the connection stays open for another. */
@@ -128,11 +84,11 @@ static bool answer(struct client *c, const struct http_request *request)
     if (response.counted)
         stats_request_enters(&state.stats);
     if (response.stall)
-        stall(c->fd);
+        stall_until_closed(c->fd);
     else if (response.delayed)
-        delay_unless_stopping(response.delay_seconds);
-    bool sent =
-        !response.stall && send_response(c->fd, &response, keep_alive, request->version_minor) == 0;
+        client_threads_sleep(threads, response.delay_seconds); /* cut short by a stop */
+    bool sent = !response.stall &&
+                send_whole_response(c->fd, &response, keep_alive, request->version_minor) == 0;
     if (!sent && !response.stall)
         client_log(c, "client gone mid-response", strerror(errno));
     if (response.counted)
@@ -147,7 +103,7 @@ static void reject(struct client *c, int status, const char *reason)
     client_log(c, reason, NULL);
     struct http_response response = {0};
     error_response(&response, status, reason);
-    send_response(c->fd, &response, false, 1);
+    send_whole_response(c->fd, &response, false, 1);
     http_response_free(&response);
 }
 
@@ -186,47 +142,21 @@ static void serve_client(struct client *c)
     }
 }
 
-/* Close gently: shut our side, then read what the client still sends until it closes too,
- * for at most about a second. Closing with unread bytes would send a reset, which can destroy
- * the answer (a 414, say) before the client has read it. */
-static void linger(int fd)
+/* What a client's thread runs (lib/client_threads.c closes the socket after). */
+static void run_client(int fd, void *data)
 {
-    static const struct timeval linger_limit = {0, 200 * 1000};
-    char scratch[4096];
-    double start = kit_now();
-    if (shutdown(fd, SHUT_WR) == 0 &&
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &linger_limit, sizeof linger_limit) == 0)
-        while (recv(fd, scratch, sizeof scratch, 0) > 0 && kit_seconds_since(start) < 1)
-            ;
-}
-
-static void *client_thread(void *arg)
-{
-    struct client *c = arg;
+    struct client *c = data;
     serve_client(c);
-    linger(c->fd);
-    KIT_CHECK_EN(pthread_mutex_lock(&clients_lock));
-    *(c->prev ? &c->prev->next : &clients) = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    client_count--;
-    close(c->fd); /* under the lock: shutdown_clients() never touches a reused fd number */
-    KIT_CHECK_EN(pthread_cond_broadcast(&clients_changed));
-    KIT_CHECK_EN(pthread_mutex_unlock(&clients_lock));
+    linger_before_close(fd);
     stats_connection_closed(&state.stats);
     free(c);
-    return NULL;
 }
 
 /* A new connection gets a thread of its own, or a 503 when there are too many. */
-static void start_client(int fd, const struct sockaddr_in *address, long max_threads,
-                         const pthread_attr_t *attr)
+static void start_client(int fd, const struct sockaddr_in *address)
 {
-    struct timeval limit = {(time_t)timeout_s,
-                            (suseconds_t)((timeout_s - (time_t)timeout_s) * 1e6)};
     struct client *c = calloc(1, sizeof *c);
-    if (c == NULL || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) == -1 ||
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) == -1) {
+    if (c == NULL || set_socket_timeouts(fd, timeout_s) == -1) {
         fprintf(stderr, "thread_server: new connection: %s\n", strerror(errno));
         free(c), close(fd);
         return;
@@ -235,42 +165,15 @@ static void start_client(int fd, const struct sockaddr_in *address, long max_thr
     inet_ntop(AF_INET, &address->sin_addr, c->ip, sizeof c->ip);
     snprintf(c->name, sizeof c->name, "%s:%d", c->ip, ntohs(address->sin_port));
     stats_connection_opened(&state.stats);
-    KIT_CHECK_EN(pthread_mutex_lock(&clients_lock));
-    pthread_t thread;
-    int en = client_count < max_threads ? pthread_create(&thread, attr, client_thread, c) : EAGAIN;
-    if (en == 0) {
-        c->next = clients;
-        if (clients)
-            clients->prev = c;
-        clients = c;
-        client_count++;
-    }
-    KIT_CHECK_EN(pthread_mutex_unlock(&clients_lock));
+    int en = client_threads_start(threads, fd, run_client, c);
     if (en != 0) {
         client_log(c, "no thread for this client", strerror(en));
         reject(c, 503, "too many connections");
-        linger(fd);
+        linger_before_close(fd);
         close(fd);
         stats_connection_closed(&state.stats);
         free(c);
     }
-}
-
-/* Wake every thread (sockets shut down, sleepers signalled) and wait up to @p seconds. */
-static long stop_clients(double seconds)
-{
-    struct timespec deadline = kit_deadline(CLOCK_REALTIME, seconds);
-    KIT_CHECK_EN(pthread_mutex_lock(&clients_lock));
-    stopping = true;
-    for (struct client *c = clients; c; c = c->next)
-        shutdown(c->fd, SHUT_RDWR);
-    KIT_CHECK_EN(pthread_cond_broadcast(&clients_changed));
-    int en = 0;
-    while (client_count > 0 && en != ETIMEDOUT)
-        en = pthread_cond_timedwait(&clients_changed, &clients_lock, &deadline);
-    long left = client_count;
-    KIT_CHECK_EN(pthread_mutex_unlock(&clients_lock));
-    return left;
 }
 
 int main(int argc, char *argv[])
@@ -316,56 +219,25 @@ int main(int argc, char *argv[])
     int stop_fd = stop_signals_fd();
     if (server_state_init(&state) == -1)
         kit_die_errno("server_state_init");
-    pthread_attr_t attr;
-    KIT_CHECK_EN(pthread_attr_init(&attr));
-    KIT_CHECK_EN(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED));
-    KIT_CHECK_EN(pthread_attr_setstacksize(&attr, STACK_SIZE));
+    threads = client_threads_create(max_threads, STACK_SIZE);
+    if (threads == NULL)
+        kit_die_errno("client_threads_create");
     int bound_port;
     int listen_fd = listen_loopback((int)port, false, &bound_port);
     if (listen_fd == -1)
         kit_die_errno("listen on 127.0.0.1:%ld", port);
-    if (port_file != NULL)
-        write_port_file(port_file, bound_port);
-    if (printf("listening on http://127.0.0.1:%d\n", bound_port) < 0 ||
-        (!serve && printf("demo: serving for %g s; for a server that stays, run `thread_server "
-                          "--port 8080` and `curl localhost:8080/json`\n",
-                          duration) < 0) ||
-        fflush(stdout) == EOF)
-        kit_die_errno("write to stdout");
+    announce_listening("thread_server", bound_port, port_file, !serve, duration);
 
-    /* The main thread only accepts: poll the listening socket and the signalfd. */
-    double start = kit_now();
-    for (;;) {
-        double left = duration < 0 ? -1 : duration - kit_seconds_since(start);
-        if (duration >= 0 && left <= 0)
-            break;
-        struct pollfd watched[2] = {{.fd = listen_fd, .events = POLLIN},
-                                    {.fd = stop_fd, .events = POLLIN}};
-        int ready = poll(watched, 2, left < 0 ? -1 : (int)(left * 1000) + 1);
-        if (ready == -1 && errno != EINTR)
-            kit_die_errno("poll");
-        if (ready > 0 && watched[1].revents)
-            break;
-        if (ready <= 0 || !watched[0].revents)
-            continue;
-        struct sockaddr_in address;
-        socklen_t length = sizeof address;
-        int fd = accept4(listen_fd, (struct sockaddr *)&address, &length, SOCK_CLOEXEC);
-        if (fd >= 0)
-            start_client(fd, &address, max_threads, &attr);
-        else if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS)
-            kit_sleep(0.1); /* out of descriptors: let some clients leave first */
-        else if (errno != EINTR && errno != ECONNABORTED && errno != EPROTO)
-            fprintf(stderr, "thread_server: accept: %s\n", strerror(errno));
-    }
+    /* The main thread only accepts; each connection gets a thread of its own (start_client). */
+    accept_until_stopped(listen_fd, stop_fd, duration, start_client);
     close(listen_fd);
-    long left = stop_clients(1.0);
+    long left = client_threads_stop(threads, 1.0);
     long served = atomic_load(&state.stats.requests),
          most = atomic_load(&state.stats.max_in_flight);
     if (left > 0) { /* they are detached: exit() ends them; their memory goes with the process */
         fprintf(stderr, "thread_server: %ld threads still busy 1 s after the stop\n", left);
     } else {
-        KIT_CHECK_EN(pthread_attr_destroy(&attr));
+        client_threads_free(threads);
         server_state_destroy(&state);
     }
     close(stop_fd);

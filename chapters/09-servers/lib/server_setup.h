@@ -5,6 +5,8 @@
 #ifndef SERVER_SETUP_H
 #define SERVER_SETUP_H
 
+#include <stdbool.h>
+
 /** Ignore SIGPIPE (a client that vanishes must not kill the server), and turn SIGINT and
  *  SIGTERM into a readable descriptor (signalfd): the server reads it like any other and stops
  *  cleanly, never in the middle of something. Both are reset to their default first: a server
@@ -14,5 +16,12 @@ int stop_signals_fd(void);
 /** Write @p port to @p path atomically (a temporary file renamed): a reader polling for the
  *  file sees nothing or the whole number. Exits on failure. */
 void write_port_file(const char *path, int port);
+
+/** Say that @p program listens on @p port: write the port to @p port_file (unless NULL), then
+ *  print `listening on http://127.0.0.1:PORT`, the one line tests and lib/local_server.c read,
+ *  and for a demo run (@p demo) a line saying it serves for @p duration seconds. Exits if
+ *  stdout cannot be written. */
+void announce_listening(const char *program, int port, const char *port_file, bool demo,
+                        double duration);
 
 #endif /* SERVER_SETUP_H */

@@ -1,0 +1,88 @@
+/**
+ * @file blocking_io.c
+ * @brief blocking_io.h: socket timeouts, a whole response, /stall, linger and the accept loop,
+ *        all blocking.
+ */
+#define _GNU_SOURCE /* accept4, program_invocation_short_name */
+#include "blocking_io.h"
+
+#include "kit.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+int set_socket_timeouts(int fd, double seconds)
+{
+    struct timeval limit = {(time_t)seconds, (suseconds_t)((seconds - (time_t)seconds) * 1e6)};
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) == -1 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) == -1)
+        return -1;
+    return 0;
+}
+
+int send_whole_response(int fd, const struct http_response *response, bool keep_alive,
+                        int version_minor)
+{
+    char head[HTTP_RESPONSE_HEAD_MAX];
+    size_t head_len = http_render_head(response, keep_alive, version_minor, head);
+    size_t total = head_len + http_body_to_send(response);
+    for (size_t sent = 0; sent < total;) {
+        ssize_t n = http_send_from(fd, head, head_len, response, sent);
+        if (n == -1)
+            return -1; /* EAGAIN here is SO_SNDTIMEO: the client stopped reading */
+        sent += (size_t)n;
+    }
+    return 0;
+}
+
+void stall_until_closed(int fd)
+{
+    char scratch[1024];
+    ssize_t got;
+    while ((got = recv(fd, scratch, sizeof scratch, 0)) > 0 ||
+           (got == -1 && (errno == EAGAIN || errno == EINTR)))
+        ;
+}
+
+void linger_before_close(int fd)
+{
+    static const struct timeval linger_limit = {0, 200 * 1000};
+    char scratch[4096];
+    double start = kit_now();
+    if (shutdown(fd, SHUT_WR) == 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &linger_limit, sizeof linger_limit) == 0)
+        while (recv(fd, scratch, sizeof scratch, 0) > 0 && kit_seconds_since(start) < 1)
+            ;
+}
+
+void accept_until_stopped(int listen_fd, int stop_fd, double duration, accepted_fn *accepted)
+{
+    double start = kit_now();
+    for (;;) {
+        double left = duration < 0 ? -1 : duration - kit_seconds_since(start);
+        if (duration >= 0 && left <= 0)
+            return;
+        struct pollfd watched[2] = {{.fd = listen_fd, .events = POLLIN},
+                                    {.fd = stop_fd, .events = POLLIN}};
+        int ready = poll(watched, 2, left < 0 ? -1 : (int)(left * 1000) + 1);
+        if (ready == -1 && errno != EINTR)
+            kit_die_errno("poll");
+        if (ready > 0 && watched[1].revents)
+            return;
+        if (ready <= 0 || !watched[0].revents)
+            continue;
+        struct sockaddr_in address;
+        socklen_t length = sizeof address;
+        int fd = accept4(listen_fd, (struct sockaddr *)&address, &length, SOCK_CLOEXEC);
+        if (fd >= 0)
+            accepted(fd, &address);
+        else if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS)
+            kit_sleep(0.1); /* out of descriptors: let some clients leave first */
+        else if (errno != EINTR && errno != ECONNABORTED && errno != EPROTO)
+            fprintf(stderr, "%s: accept: %s\n", program_invocation_short_name, strerror(errno));
+    }
+}
