@@ -70,8 +70,9 @@ uint64_t process_cpu_nanoseconds(void)
 /* ---- a worker ---------------------------------------------------------------------------- */
 
 /* A worker's whole life: read a task, compute, write the result, until end of file. */
-_Noreturn static void worker_main(int index, int task_fd, int result_fd)
+_Noreturn static void worker_main(int index, int task_fd, int result_fd, void *data)
 {
+    (void)data;
     for (;;) {
         struct pp_task task;
         int got = kit_read_full(task_fd, &task, sizeof task);
@@ -98,6 +99,11 @@ static void close_fd(int fd)
 
 void pp_start(struct process_pool *pool, int workers)
 {
+    pp_start_with(pool, workers, worker_main, NULL);
+}
+
+void pp_start_with(struct process_pool *pool, int workers, pp_worker_fn *run_worker, void *data)
+{
     int result_pipe[2];
     if (pipe(result_pipe) == -1)
         kit_die_errno("pipe");
@@ -123,7 +129,8 @@ void pp_start(struct process_pool *pool, int workers)
                     kit_child_die_errno("close worker %d's task pipe", older);
             if (close(task_pipe[1]) == -1 || close(result_pipe[0]) == -1)
                 kit_child_die_errno("close the parent's pipe ends");
-            worker_main(i, task_pipe[0], result_pipe[1]);
+            run_worker(i, task_pipe[0], result_pipe[1], data);
+            _exit(0); /* run_worker should not return; if it does, the worker ends here */
         }
         close_fd(task_pipe[0]);
         pool->pids[i] = pid;

@@ -57,6 +57,16 @@ struct process_pool {
 /** Fork @p workers workers (1 to PP_MAX_WORKERS). */
 void pp_start(struct process_pool *pool, int workers);
 
+/** A worker's whole life in a pool started by pp_start_with(): read tasks from @p task_fd until
+ *  end of file, write each result to @p result_fd in one write of at most PIPE_BUF bytes, then
+ *  _exit(0). @p index is the worker's place in the pool; @p data is pp_start_with()'s. */
+typedef void pp_worker_fn(int index, int task_fd, int result_fd, void *data);
+
+/** Like pp_start(), but each worker runs @p run_worker(index, task_fd, result_fd, @p data)
+ *  instead of the sum of squares: the same pipes, pids and pp_stop(), with records of the
+ *  caller's own (chapter 11's executor sends variable-size tasks to workers this way). */
+void pp_start_with(struct process_pool *pool, int workers, pp_worker_fn *run_worker, void *data);
+
 /** Run @p count tasks; sums[id] gets each task's result and ran_on[id] the worker that ran it. */
 void pp_run(struct process_pool *pool, const struct pp_task tasks[], size_t count, u128 sums[],
             int ran_on[]);

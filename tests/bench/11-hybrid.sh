@@ -1,0 +1,66 @@
+# Chapter 11, hybrid: rows for tests/bench/run (sourced; its bench_* functions are in scope).
+# 1. run_in_executor: compute(5e8), about 0.2 s of CPU, once in a callback of the loop and once
+#    in a worker process, while the loop's ticker fires every 10 ms: how late it fired at worst,
+#    less the time the loop's thread waited for a CPU. The stall in the callback is a figure (it
+#    is the computation's length); with the worker the target is at most 5 ms, judged on idle
+#    CPUs only.
+# 2. fetch_and_process: 16 lists of 500,000 numbers (2.4 MB of JSON each) from the local server
+#    it starts, with 1 worker and with 2: wall time, the workers' CPU time, the loop's own, the
+#    sequential check's time, and the ticker's worst lateness (less CPU waits) beside the longest
+#    computation. Targets: with 2 workers, the ticker late by at most a tenth of one computation
+#    (what is left is the loop's own work: curl reading the bodies, a few ms of CPU per megabyte
+#    here, and the copy into a worker's pipe), and the run at least x1.5 faster than with 1
+#    worker.
+#    Both need idle CPUs (2 for the speed-up): not judged otherwise.
+
+# The number right after "$2" on the first line of BENCH_OUT matching $1.
+hybrid_number_after() {
+    grep -m1 -E -- "$1" <<<"$BENCH_OUT" | sed -nE "s/.*$2 *x?([0-9]+(\.[0-9]+)?).*/\1/p"
+}
+
+# ---- 1. run_in_executor -----------------------------------------------------------------------
+hybrid_stall='' hybrid_executor_late=''
+if bench_run_idle chapters/11-hybrid run_in_executor --numbers=5e8; then
+    hybrid_stall=$(hybrid_number_after '^BROKEN: ' 'fired up to')
+    hybrid_executor_late=$(hybrid_number_after '^OK: executor: ' 'at most')
+fi
+bench_row "compute(5e8) in a loop callback: the 10 ms ticker's worst lateness" \
+    "${hybrid_stall:+$hybrid_stall ms}" "-" "-"
+bench_row "  the same handed to a worker process (run_in_executor)" \
+    "${hybrid_executor_late:+$hybrid_executor_late ms}" "<= 5 ms" \
+    "$(bench_judge_idle "$(bench_at_most "$hybrid_executor_late" 5)")"
+
+# ---- 2. fetch_and_process, 1 and 2 workers ----------------------------------------------------
+hybrid_wall_1=''
+if bench_run_idle chapters/11-hybrid fetch_and_process --workers=1 --lists=16 --numbers=500000; then
+    hybrid_wall_1=$(hybrid_number_after '^summary: ' 'wall')
+fi
+hybrid_others_1=${BENCH_OTHERS:-0}
+bench_row "fetch_and_process: 16 x 500,000 numbers, 1 worker: wall" \
+    "${hybrid_wall_1:+$hybrid_wall_1 s}" "-" "-"
+hybrid_wall_2='' hybrid_workers_cpu='' hybrid_loop_cpu='' hybrid_check='' hybrid_late='' hybrid_longest=''
+if bench_run_idle chapters/11-hybrid fetch_and_process --workers=2 --lists=16 --numbers=500000; then
+    hybrid_wall_2=$(hybrid_number_after '^summary: ' 'wall')
+    hybrid_workers_cpu=$(hybrid_number_after '^summary: ' 'CPU')
+    hybrid_loop_cpu=$(hybrid_number_after '^summary: ' 'in the workers,')
+    hybrid_check=$(hybrid_number_after '^check: ' 'identical, in')
+    hybrid_late=$(hybrid_number_after '^OK: ' 'at most')
+    hybrid_longest=$(hybrid_number_after '^OK: ' 'took up to')
+fi
+# Both runs need idle CPUs for the speed-up: judge it with the busier of the two.
+BENCH_OTHERS=$(awk -v a="$hybrid_others_1" -v b="${BENCH_OTHERS:-0}" 'BEGIN { print (a > b) ? a : b }')
+bench_row "  2 workers: wall (workers' CPU / the loop's process CPU)" \
+    "${hybrid_wall_2:+$hybrid_wall_2 s ($hybrid_workers_cpu s / $hybrid_loop_cpu s)}" "-" "-"
+bench_row "  the same work, one list after another in one process" \
+    "${hybrid_check:+$hybrid_check s}" "-" "-"
+if [ "$(nproc)" -ge 2 ]; then
+    hybrid_speedup=$(bench_ratio_text "$hybrid_wall_1" "$hybrid_wall_2")
+    bench_row "  2 workers vs 1, wall" "$hybrid_speedup" ">= x1.5 faster" \
+        "$(bench_judge_idle "$(bench_at_least "$(awk -v a="$hybrid_wall_1" -v b="$hybrid_wall_2" \
+            'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b }')" 1.5)")"
+fi
+hybrid_tenth=$(awk -v l="$hybrid_longest" 'BEGIN { if (l != "") printf "%.1f", l / 10 }')
+bench_row "  the loop's ticker, worst lateness (longest computation)" \
+    "${hybrid_late:+$hybrid_late ms ($hybrid_longest ms)}" \
+    "<= 1/10 of it${hybrid_tenth:+ ($hybrid_tenth ms)}" \
+    "$(bench_judge_idle "$(bench_at_most "$hybrid_late" "${hybrid_tenth:-0}")")"
