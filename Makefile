@@ -118,8 +118,11 @@ $(BUILD)/%.o: %.c $(FLAGS_STAMP) | deps-build
 $(KITLIB): $(KITLIB_OBJECTS)
 	$(Q)$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
 
+# A lesson's archive holds its lib/*.o; it is made anew when one of them changes, and when a
+# lib/ file comes or goes (its .members file lists them): a deleted lib/x.c must not live on
+# in the archive, where it would be linked before the lesson it moved to.
 $(BUILD)/%/lib/liblesson.a:
-	$(Q)$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
+	$(Q)$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 
 # A program links its own folder's lib archive, then the archives of the lessons it uses, then
 # the kit's library: each archive before the ones it needs (UNIT_ARCHIVES, set per folder).
@@ -132,7 +135,11 @@ $(BUILD)/%: %.c $(KITLIB) $(FLAGS_STAMP) | deps-build
 # so that they never leak into a prerequisite (libkit.a must not be built with mpicc), and
 # recursive (=) so that pkg-config runs after deps-unit-* has installed the packages.
 define unit_rules
-$(call lesson_archive,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/lib/*.c))
+$(call lesson_archive,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/lib/*.c)) \
+    $(if $(call lesson_archive,$(1)),$(BUILD)/$(1)/lib/.members)
+$(BUILD)/$(1)/lib/.members: FORCE
+	@mkdir -p $$(@D)
+	@[ "$$$$(cat $$@ 2>/dev/null)" = '$(wildcard $(1)/lib/*.c)' ] || echo '$(wildcard $(1)/lib/*.c)' > $$@
 $(call unit_programs,$(1)): private UNIT_ARCHIVES = $(call lesson_archive,$(1)) \
     $(foreach lesson,$($(1).lessons),$(call lesson_archive,$(lesson)))
 $(call unit_programs,$(1)): $(call lesson_archive,$(1)) \

@@ -10,7 +10,7 @@
  * parent computes every list again with the same compiled function: the results must be
  * identical, and that time is how long a loop computing them itself would have stalled.
  *
- * How: curl runs on the loop as in chapter 10's fetch_async.c (lib/curl_loop.c). A good body
+ * How: curl runs on the loop as in chapter 10's fetch_async.c (its lib/curl_loop.c). A good body
  * goes whole to the executor (lib/executor.h), which writes it into a worker's pipe as the pipe
  * has room; the worker parses it with cJSON and computes (lib/list_stats.c: parsing a megabyte
  * of JSON is CPU work too). The result pipe and each worker's pidfd are watched like sockets.
@@ -23,9 +23,9 @@
  * Usage: fetch_and_process [--lists=N] [--numbers=N] [--workers=N] [--timeout=SECONDS] [URL...]
  */
 #include "../08-event-loop/lib/event_loop.h"
+#include "../10-async-http/lib/curl_loop.h"
 #include "../10-async-http/lib/fetch.h"
 #include "kit.h"
-#include "lib/curl_loop.h"
 #include "lib/executor.h"
 #include "lib/list_stats.h"
 #include "lib/ticker.h"
@@ -52,7 +52,7 @@ static const size_t max_body = (size_t)64 << 20; /* a longer answer is refused *
 
 struct list {
     struct fetch_result fetch; /* first: CURLINFO_PRIVATE points here (chapter 10's record) */
-    struct curl_body body;
+    struct fetch_body body;
     struct ex_job job;
     struct list_stats stats; /* from the worker */
     bool computed;
@@ -81,7 +81,6 @@ static void finish_if_done(void)
     if (h.transfers_done < h.count || h.computed < h.submitted)
         return;
     ticker_stop(&h.ticker);
-    curl_loop_stop_timer(&h.curl);
     ev_stop(h.loop);
 }
 
@@ -117,7 +116,7 @@ static void on_transfer_done(CURL *easy, CURLcode code, void *data)
     struct list *list;
     FETCH_CHECK_EASY(curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&list));
     fetch_record(easy, &list->fetch, code);
-    list->fetch.bytes = (curl_off_t)list->body.size;
+    curl_easy_cleanup(easy);
     h.transfers_done++;
     if (!fetch_succeeded(&list->fetch)) { /* chapter 10's line: transport error or HTTP status */
         printf("%7.3f s  ", elapsed());
@@ -250,7 +249,7 @@ int main(int argc, char *argv[])
     for (size_t i = 0; i < h.count; i++) {
         h.lists[i].fetch = (struct fetch_result){.url = plan.urls[i], .attempts = 1};
         CURL *easy = fetch_easy_new(&h.lists[i].fetch, timeout);
-        curl_loop_keep_body(easy, &h.lists[i].body, max_body);
+        fetch_keep_body(easy, &h.lists[i].fetch, &h.lists[i].body, max_body);
         curl_loop_add(&h.curl, easy);
     }
     if (ev_run(h.loop) != 0)

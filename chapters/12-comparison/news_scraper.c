@@ -10,7 +10,7 @@
  *   share of the pages one after another and sending the titles back over one pipe
  *   (lib/page_workers.c);
  * - the event loop: every transfer at once in one thread (libcurl multi on chapter 08's loop,
- *   lib/loop_fetch.c), each title read as its page arrives.
+ *   chapter 10's lib/curl_loop.c), each title read as its page arrives.
  * Every way runs the same compiled page_scrape() (fetch, then page_read_title(), in
  * lib/news_page.c) or, on the loop, the same page_read_title(): only the waiting differs.
  *
@@ -31,9 +31,9 @@
  */
 #define _GNU_SOURCE /* asprintf, getloadavg */
 #include "../06-pools/lib/thread_pool.h"
+#include "../10-async-http/lib/curl_loop.h"
 #include "../10-async-http/lib/fetch.h"
 #include "kit.h"
-#include "lib/loop_fetch.h"
 #include "lib/news_page.h"
 #include "lib/page_workers.h"
 #include "lib/report.h"
@@ -81,7 +81,7 @@ static void scrape_on_loop(struct page pages[], size_t count)
     static CURL *easies[MAX_PAGES];
     for (size_t i = 0; i < count; i++)
         easies[i] = page_easy_new(&pages[i]);
-    loop_fetch_all(easies, count, on_page_done, NULL);
+    curl_loop_run_all(easies, count, on_page_done, NULL);
     for (size_t i = 0; i < count; i++)
         curl_easy_cleanup(easies[i]);
 }

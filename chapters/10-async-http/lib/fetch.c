@@ -132,6 +132,40 @@ static size_t count_body_bytes(char *data, size_t size, size_t count, void *user
     return size * count; /* anything else would tell curl to abort the transfer */
 }
 
+/* CURLOPT_WRITEFUNCTION of a kept body: append what arrived, doubling the room as needed. */
+static size_t append_to_body(char *data, size_t size, size_t count, void *userdata)
+{
+    struct fetch_body *body = userdata;
+    size_t bytes = size * count, needed = body->size + bytes;
+    if (needed > body->limit) {
+        fprintf(stderr, "fetch: %s: a body over %zu bytes: transfer stopped\n", body->result->url,
+                body->limit);
+        return 0; /* anything but `bytes` makes curl stop the transfer: CURLE_WRITE_ERROR */
+    }
+    if (needed + 1 > body->capacity) {
+        size_t capacity = body->capacity > 0 ? 2 * body->capacity : 16 * 1024;
+        capacity = capacity < needed + 1 ? needed + 1 : capacity;
+        char *grown = realloc(body->data, capacity);
+        if (grown == NULL)
+            return 0;
+        body->data = grown;
+        body->capacity = capacity;
+    }
+    memcpy(body->data + body->size, data, bytes);
+    body->data[needed] = '\0';
+    body->size = needed;
+    body->result->bytes += (curl_off_t)bytes;
+    return bytes;
+}
+
+void fetch_keep_body(CURL *easy, struct fetch_result *result, struct fetch_body *body, size_t limit)
+{
+    body->limit = limit;
+    body->result = result;
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, append_to_body));
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_WRITEDATA, body));
+}
+
 void fetch_prepare(CURL *easy, struct fetch_result *result, double timeout)
 {
     result->code = CURLE_OK;

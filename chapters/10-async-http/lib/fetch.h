@@ -51,6 +51,16 @@ struct fetch_result {
     char error[CURL_ERROR_SIZE]; /**< CURLOPT_ERRORBUFFER: curl's detail about the error */
 };
 
+/** A response body kept in memory, for a program that reads what it fetched (chapter 10's
+ *  fetchers only count the bytes; chapters 11 and 12 parse JSON and HTML). */
+struct fetch_body {
+    char *data;      /**< malloc'ed and NUL-terminated (NULL until something arrived); free() it */
+    size_t size;     /**< bytes received, the NUL not counted */
+    size_t capacity; /**< bytes allocated */
+    size_t limit;    /**< a longer body stops its transfer (CURLE_WRITE_ERROR) */
+    struct fetch_result *result; /**< where the bytes are counted too */
+};
+
 /** The URLs to fetch, and the local server when the plan started one. */
 struct fetch_plan {
     const char **urls;
@@ -83,6 +93,12 @@ void fetch_prepare(CURL *easy, struct fetch_result *result, double timeout);
 
 /** A new easy handle, prepared for @p result (exits 1 if curl_easy_init fails). */
 CURL *fetch_easy_new(struct fetch_result *result, double timeout);
+
+/** Keep what @p easy receives in @p body (zeroed by the caller), at most @p limit bytes, and
+ *  count it in @p result as fetch_prepare()'s counting callback does. Call after
+ *  fetch_prepare(), whose callback this replaces. */
+void fetch_keep_body(CURL *easy, struct fetch_result *result, struct fetch_body *body,
+                     size_t limit);
 
 /** Record how the transfer on @p easy ended (@p code from curl_easy_perform or the multi's
  *  CURLMSG_DONE message): the HTTP status and the time. */

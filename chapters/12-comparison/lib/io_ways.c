@@ -5,8 +5,8 @@
 #include "io_ways.h"
 
 #include "../../06-pools/lib/thread_pool.h"
+#include "../../10-async-http/lib/curl_loop.h"
 #include "kit.h"
-#include "loop_fetch.h"
 
 #include <stdlib.h>
 
@@ -53,7 +53,7 @@ void wait_run(enum wait_way way, struct transfer transfers[], size_t count)
             easies[i] = fetch_easy_new(&transfers[i].result, transfers[i].timeout);
             transfers[i].started = now;
         }
-        loop_fetch_all(easies, count, on_transfer_done, NULL);
+        curl_loop_run_all(easies, count, on_transfer_done, NULL);
         for (size_t i = 0; i < count; i++)
             curl_easy_cleanup(easies[i]);
     }

@@ -9,7 +9,7 @@
  * - a thread each: the same blocking function, fetch_one(), on chapter 06's thread pool with a
  *   thread per transfer (`ThreadPoolExecutor(max_workers=N).map`);
  * - one event loop: every transfer at once in one thread, libcurl multi on chapter 08's loop
- *   (lib/loop_fetch.c; `asyncio.gather` of aiohttp requests).
+ *   (chapter 10's lib/curl_loop.c; `asyncio.gather` of aiohttp requests).
  * Each transfer records when it began and ended, on the kit's clock, so wait_peak_in_flight() can
  * tell whether the waits really overlapped.
  */

@@ -1,6 +1,7 @@
 /**
  * @file news_page.c
- * @brief news_page.h: keep a page's body as it arrives; read its title with libxml2.
+ * @brief news_page.h: a page's transfer (its body kept by chapter 10's fetch_keep_body()) and
+ *        its title, read with libxml2.
  */
 #include "news_page.h"
 
@@ -8,30 +9,11 @@
 
 #include <libxml/HTMLparser.h>
 #include <stdlib.h>
-#include <string.h>
-
-/* CURLOPT_WRITEFUNCTION: keep the body (a page over MAX_BODY aborts its transfer). */
-static size_t keep_body(char *data, size_t size, size_t count, void *userdata)
-{
-    struct page *page = userdata;
-    size_t bytes = size * count;
-    if (page->length + bytes > MAX_BODY)
-        return 0; /* curl ends the transfer with CURLE_WRITE_ERROR */
-    char *grown = realloc(page->body, page->length + bytes + 1);
-    if (grown == NULL)
-        return 0;
-    memcpy(grown + page->length, data, bytes);
-    page->body = grown;
-    page->length += bytes;
-    page->result.bytes += (curl_off_t)bytes;
-    return bytes;
-}
 
 CURL *page_easy_new(struct page *page)
 {
     CURL *easy = fetch_easy_new(&page->result, page->timeout);
-    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, keep_body));
-    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_WRITEDATA, page));
+    fetch_keep_body(easy, &page->result, &page->body, MAX_BODY);
     return easy;
 }
 
@@ -53,9 +35,9 @@ static xmlNode *find_title(xmlNode *node)
 void page_read_title(struct page *page)
 {
     page->has_title = false;
-    if (fetch_succeeded(&page->result) && page->length > 0) {
+    if (fetch_succeeded(&page->result) && page->body.size > 0) {
         htmlDocPtr doc =
-            htmlReadMemory(page->body, (int)page->length, page->result.url, NULL,
+            htmlReadMemory(page->body.data, (int)page->body.size, page->result.url, NULL,
                            HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
         xmlNode *title = doc ? find_title(xmlDocGetRootElement(doc)) : NULL;
         xmlChar *text = title ? xmlNodeGetContent(title) : NULL;
@@ -81,9 +63,8 @@ void page_read_title(struct page *page)
         xmlFree(text);
         xmlFreeDoc(doc);
     }
-    free(page->body);
-    page->body = NULL;
-    page->length = 0;
+    free(page->body.data);
+    page->body = (struct fetch_body){0};
 }
 
 /* Fetch one page, blocking, then read its title: what a thread or a worker process runs. */

@@ -24,8 +24,7 @@ enum { TITLE_SIZE = 160, MAX_BODY = 1 << 20 };
 struct page {
     struct fetch_result result; /**< first: CURLINFO_PRIVATE points here, so at the page */
     double timeout;             /**< seconds for the whole transfer */
-    char *body;                 /**< the HTML as it arrives, freed once read */
-    size_t length;              /**< bytes in body */
+    struct fetch_body body;     /**< the HTML as it arrives, freed once read */
     bool has_title;             /**< a `<title>` element was found */
     bool lost;                  /**< its worker process died before sending it (processes) */
     char title[TITLE_SIZE];     /**< the title's text, white space collapsed */

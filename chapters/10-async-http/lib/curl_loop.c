@@ -1,18 +1,24 @@
 /**
  * @file curl_loop.c
- * @brief curl_loop.h: the four callbacks between libcurl's multi_socket API and the loop.
+ * @brief curl_loop.h: the four callbacks between libcurl's multi_socket API and the event loop.
  */
 #include "curl_loop.h"
 
-#include "../../10-async-http/lib/fetch.h" /* FETCH_CHECK_MULTI */
+#include "fetch.h" /* FETCH_CHECK_MULTI */
 #include "kit.h"
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-/* Ask curl which transfers ended; take each out, report it, free it. */
+static void cancel_curl_timer(struct curl_loop *cl)
+{
+    if (cl->timer != NULL)
+        ev_cancel(cl->loop, cl->timer);
+    cl->timer = NULL;
+}
+
+/* Ask curl which transfers ended; take each out of the multi handle and hand it back. */
 static void collect_finished(struct curl_loop *cl)
 {
     int left;
@@ -22,8 +28,9 @@ static void collect_finished(struct curl_loop *cl)
         CURL *easy = msg->easy_handle;
         CURLcode code = msg->data.result; /* read before remove: msg is freed with the handle */
         FETCH_CHECK_MULTI(curl_multi_remove_handle(cl->multi, easy));
+        if (--cl->running == 0)
+            cancel_curl_timer(cl); /* nothing left to time out */
         cl->on_done(easy, code, cl->data);
-        curl_easy_cleanup(easy);
     }
 }
 
@@ -62,7 +69,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
     }
     unsigned events = (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
     if (ev_watch(cl->loop, fd, events, on_socket_ready, cl) != 0) {
-        /* Returning -1 makes curl fail the transfers in progress: each gets its own line. */
+        /* Returning -1 makes curl fail the transfers on it: each reaches on_done. */
         fprintf(stderr, "curl_loop: ev_watch fd %d: %s\n", fd, strerror(errno));
         return -1;
     }
@@ -74,7 +81,7 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     (void)multi;
     struct curl_loop *cl = userp;
-    curl_loop_stop_timer(cl);
+    cancel_curl_timer(cl);
     if (timeout_ms >= 0) { /* never call socket_action from here: curl is not reentrant */
         cl->timer = ev_after(cl->loop, (double)timeout_ms / 1000, on_timeout, cl);
         if (cl->timer == NULL) {
@@ -100,47 +107,47 @@ void curl_loop_init(struct curl_loop *cl, struct ev_loop *loop, curl_loop_done_f
 void curl_loop_add(struct curl_loop *cl, CURL *easy)
 {
     FETCH_CHECK_MULTI(curl_multi_add_handle(cl->multi, easy)); /* sets curl's timer to 0: start */
-}
-
-void curl_loop_stop_timer(struct curl_loop *cl)
-{
-    if (cl->timer != NULL)
-        ev_cancel(cl->loop, cl->timer);
-    cl->timer = NULL;
+    cl->running++;
 }
 
 void curl_loop_cleanup(struct curl_loop *cl)
 {
+    cancel_curl_timer(cl);
     FETCH_CHECK_MULTI(curl_multi_cleanup(cl->multi)); /* closes the kept-alive connections */
     cl->multi = NULL;
 }
 
-/* CURLOPT_WRITEFUNCTION: append what arrived to the body, doubling its room as needed. */
-static size_t append_to_body(char *data, size_t size, size_t count, void *userdata)
+/* curl_loop_run_all's own callback data: the caller's callback, and the loop to stop. */
+struct gather {
+    struct curl_loop cl;
+    curl_loop_done_fn *on_done;
+    void *data;
+};
+
+static void gather_done(CURL *easy, CURLcode code, void *data)
 {
-    struct curl_body *body = userdata;
-    size_t bytes = size * count, needed = body->size + bytes;
-    if (needed > body->limit) {
-        fprintf(stderr, "curl_loop: a body over %zu bytes: transfer stopped\n", body->limit);
-        return 0; /* anything but `bytes` makes curl stop the transfer: CURLE_WRITE_ERROR */
-    }
-    if (needed > body->capacity) {
-        size_t capacity = body->capacity > 0 ? 2 * body->capacity : 64 * 1024;
-        capacity = capacity < needed ? needed : capacity;
-        char *grown = realloc(body->data, capacity);
-        if (grown == NULL)
-            return 0;
-        body->data = grown;
-        body->capacity = capacity;
-    }
-    memcpy(body->data + body->size, data, bytes);
-    body->size = needed;
-    return bytes;
+    struct gather *gather = data;
+    gather->on_done(easy, code, gather->data);
+    if (gather->cl.running == 0)
+        ev_stop(gather->cl.loop); /* idle kept-alive connections would keep the loop going */
 }
 
-void curl_loop_keep_body(CURL *easy, struct curl_body *body, size_t limit)
+void curl_loop_run_all(CURL *const easies[], size_t count, curl_loop_done_fn *on_done, void *data)
 {
-    body->limit = limit;
-    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, append_to_body));
-    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_WRITEDATA, body));
+    if (count == 0)
+        return;
+    struct ev_loop *loop = ev_loop_create();
+    if (loop == NULL)
+        kit_die_errno("ev_loop_create");
+    struct gather gather = {.on_done = on_done, .data = data};
+    curl_loop_init(&gather.cl, loop, gather_done, &gather);
+    for (size_t i = 0; i < count; i++)
+        curl_loop_add(&gather.cl, easies[i]);
+    if (ev_run(loop) != 0)
+        kit_die_errno("ev_run");
+    if (gather.cl.running != 0) /* the loop ran out of things to watch with transfers unfinished */
+        kit_die("the event loop stopped with %zu of %zu transfers unfinished", gather.cl.running,
+                count);
+    curl_loop_cleanup(&gather.cl);
+    ev_loop_free(loop);
 }
