@@ -3,11 +3,12 @@
  * @brief Producers and consumers share a bounded queue: one mutex, two condition variables.
  *
  * What to look for: this is what Python's `queue.Queue(maxsize)` does for you, written out in
- * full. `queue_put()` blocks while the queue is full and `queue_get()` blocks while it is empty;
- * one mutex guards the ring of slots, and two condition variables say what a sleeper waits for:
- * `not_full` (producers) and `not_empty` (consumers). Producers send numbered items; consumers
- * tick each item off in a table, so at the end the program can check every single item: none
- * lost, none delivered twice. It then prints how many items per second went through.
+ * full. The queue itself is in lib/bounded_queue.c (read it first: `queue_put()` blocks while
+ * the queue is full and `queue_get()` blocks while it is empty; one mutex guards the ring of
+ * slots, and two condition variables say what a sleeper waits for). This program is its user:
+ * producers send numbered items; consumers tick each item off in a table, so at the end the
+ * program can check every single item: none lost, none delivered twice. It then prints how
+ * many items per second went through.
  *
  * Shutdown: when every producer is done, main puts one sentinel per consumer in the queue (the C
  * version of `q.put(None)`). Each consumer stops at the first sentinel it gets. The queue is
@@ -16,15 +17,16 @@
  * without a spare value and without counting consumers, but it adds state and a broadcast to
  * the queue; sentinels leave the queue as small as it can be, and are what Python code does.
  *
- * What goes wrong without the care taken here: an `if` instead of a `while` around a wait lets a
- * woken thread act on a queue another thread has already emptied or filled; a signal sent for
- * every item (whether anyone sleeps or not) costs time for nothing; a missing signal leaves a
- * thread asleep forever. The checks at the end would catch the first; a hang would show the last.
+ * What goes wrong without the care taken in the queue: an `if` instead of a `while` around a
+ * wait, a signal sent for every item, a missing signal (lib/bounded_queue.c says how each
+ * shows). The checks at the end would catch the first; a hang would show the last.
  *
- * See also: pipe_ipc.c (the same hand-over between processes), exercise 03 (write this queue).
+ * See also: pipe_ipc.c (the same hand-over between processes), exercise 03 (write this queue),
+ * chapter 13's stress_queue.c (this queue under stress, and a broken variant caught).
  *
  * Usage: bounded_queue [-p N] [-c N] [-n N] [-k N] [--always-signal]
  */
+#include "lib/bounded_queue.h"
 #include "kit.h"
 
 #include <getopt.h>
@@ -46,96 +48,6 @@ static const char usage[] =
     "  -h, --help          show this help and exit\n";
 
 #define SENTINEL (-1L) /* not an item number: tells one consumer to stop */
-
-/* The queue. Every field below the mutex is read and written only with the mutex held. */
-struct bounded_queue {
-    pthread_mutex_t lock;     /* guards everything below */
-    pthread_cond_t not_full;  /* producers wait here while count == capacity */
-    pthread_cond_t not_empty; /* consumers wait here while count == 0 */
-    long *slots;              /* a ring of capacity slots */
-    size_t capacity;          /* how many slots the ring has */
-    size_t head;              /* the slot the next get takes */
-    size_t count;             /* how many slots hold an item */
-    int producers_waiting;    /* producers asleep on not_full */
-    int consumers_waiting;    /* consumers asleep on not_empty */
-    bool always_signal;       /* set once before the threads start: the plain version */
-};
-
-static void queue_init(struct bounded_queue *queue, size_t capacity, bool always_signal)
-{
-    queue->always_signal = always_signal;
-    queue->slots = malloc(capacity * sizeof queue->slots[0]);
-    if (queue->slots == NULL)
-        kit_die_errno("malloc %zu queue slots", capacity);
-    queue->capacity = capacity;
-    queue->head = 0;
-    queue->count = 0;
-    queue->producers_waiting = 0;
-    queue->consumers_waiting = 0;
-    KIT_CHECK_EN(pthread_mutex_init(&queue->lock, NULL));
-    KIT_CHECK_EN(pthread_cond_init(&queue->not_full, NULL));
-    KIT_CHECK_EN(pthread_cond_init(&queue->not_empty, NULL));
-}
-
-static void queue_destroy(struct bounded_queue *queue)
-{
-    KIT_CHECK_EN(pthread_cond_destroy(&queue->not_empty));
-    KIT_CHECK_EN(pthread_cond_destroy(&queue->not_full));
-    KIT_CHECK_EN(pthread_mutex_destroy(&queue->lock));
-    free(queue->slots);
-}
-
-/* Two habits make this queue fast, and both keep it correct:
- * - Signal only when someone sleeps. Each sleeper counts itself in *_waiting (under the lock)
- *   before it waits, so the other side knows whether a signal is needed at all. Most of the
- *   time nobody sleeps, and put and get are one lock, a few stores and one unlock.
- *   `--always-signal` runs the plain version, a signal after every put and get: compare the
- *   throughput lines (`make bench` prints both, side by side).
- * - Signal after unlocking. A thread woken while we still hold the mutex would wake up only to
- *   block on it again. POSIX allows signalling without the mutex; the woken thread re-checks
- *   the count under the lock anyway (the while loops), so nothing can be missed. */
-
-/* Add an item at the tail, sleeping while the queue is full. */
-static void queue_put(struct bounded_queue *queue, long item)
-{
-    KIT_CHECK_EN(pthread_mutex_lock(&queue->lock));
-    while (queue->count == queue->capacity) { /* while, not if: re-check after every wake-up */
-        queue->producers_waiting++;           /* a consumer will see it and signal not_full */
-        /* cond_wait unlocks the mutex, sleeps, and locks it again before it returns. */
-        KIT_CHECK_EN(pthread_cond_wait(&queue->not_full, &queue->lock));
-        queue->producers_waiting--;
-    }
-    size_t tail = queue->head + queue->count; /* the first free slot, before wrapping */
-    if (tail >= queue->capacity)
-        tail -= queue->capacity; /* wrap around the ring (cheaper than %) */
-    queue->slots[tail] = item;
-    queue->count++;
-    bool wake_consumer = queue->always_signal || queue->consumers_waiting > 0; /* under the lock */
-    KIT_CHECK_EN(pthread_mutex_unlock(&queue->lock)); /* the critical section was this short */
-    if (wake_consumer)
-        KIT_CHECK_EN(pthread_cond_signal(&queue->not_empty)); /* one item: wake one consumer */
-}
-
-/* Take the item at the head, sleeping while the queue is empty. */
-static long queue_get(struct bounded_queue *queue)
-{
-    KIT_CHECK_EN(pthread_mutex_lock(&queue->lock));
-    while (queue->count == 0) {     /* while, not if: another consumer may win */
-        queue->consumers_waiting++; /* a producer will see it and signal not_empty */
-        KIT_CHECK_EN(pthread_cond_wait(&queue->not_empty, &queue->lock));
-        queue->consumers_waiting--;
-    }
-    long item = queue->slots[queue->head];
-    queue->head++;
-    if (queue->head == queue->capacity)
-        queue->head = 0; /* wrap around the ring */
-    queue->count--;
-    bool wake_producer = queue->always_signal || queue->producers_waiting > 0;
-    KIT_CHECK_EN(pthread_mutex_unlock(&queue->lock));
-    if (wake_producer)
-        KIT_CHECK_EN(pthread_cond_signal(&queue->not_full)); /* one free slot: wake one producer */
-    return item;
-}
 
 /* What every thread needs to know: the queue, the sizes, and the table of items seen. */
 struct shared {
@@ -235,7 +147,8 @@ int main(int argc, char *argv[])
     struct consumer *consumer = calloc((size_t)consumers, sizeof *consumer);
     if (shared.seen == NULL || producer == NULL || consumer == NULL)
         kit_die_errno("calloc for %ld items", items);
-    queue_init(&shared.queue, (size_t)capacity, always_signal);
+    queue_init(&shared.queue, (size_t)capacity,
+               always_signal ? QUEUE_SIGNAL_ALWAYS : QUEUE_SIGNAL_IF_SLEEPING);
     printf("%ld producer(s), %ld consumer(s), %ld items through a queue of %ld slots\n", producers,
            consumers, items, capacity);
 

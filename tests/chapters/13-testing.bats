@@ -1,0 +1,225 @@
+#!/usr/bin/env bats
+# Chapter 13, testing: a stress test that passes on the queue and catches its broken twin,
+# whole log lines, a traced job drawn as a picture, and each tool's findings in one table.
+# Every assertion is on a verdict line or a count that the program controls; nothing here
+# depends on how fast the machine is (the stuck watchdog waits a second of no progress at all).
+
+load ../helpers
+load ../processes
+
+# Under sanitizers everything runs several times slower: smaller sizes keep the file quick.
+scaled() {
+    if [ -n "${KIT_SANITIZE:-}" ]; then echo "$2"; else echo "$1"; fi
+}
+
+# chapter_build SANITIZE: build this chapter with those sanitizers ('' for none) beside the
+# suite's own build, as make names it (the sanitizers program finds its builds there), and
+# print the folder of its programs.
+chapter_build() {
+    local settings=(SANITIZE="$1" CC="$KIT_CC" BUILD_PREFIX="$KIT_BUILD_PREFIX") build
+    make -s -C "$KIT_ROOT" chapter-13 "${settings[@]}" >&2 || return 1
+    build=$(make -s --no-print-directory -C "$KIT_ROOT" build-folder "${settings[@]}") || return 1
+    echo "$KIT_ROOT/$build/chapters/13-testing"
+}
+
+OK_STRESS='each delivered once, in order per producer, never over capacity, every round shut down cleanly$'
+
+@test "stress_queue: every invariant holds in every round, at every thread count, on one CPU too" {
+    local rounds items
+    rounds=$(scaled 36 12)
+    items=$(scaled 2000 500)
+    run_prog stress_queue --rounds="$rounds" --items="$items"
+    assert_success
+    assert_line --regexp "^OK: $rounds rounds, [0-9]+ items: $OK_STRESS"
+    assert_line --regexp '^1 producer\(s\) x 1 consumer\(s\): +[0-9]+ rounds, +[0-9]+ items'
+    assert_line --regexp '^8 producer\(s\) x 8 consumer\(s\): +[0-9]+ rounds, +[0-9]+ items'
+    run_on_one_cpu stress_queue --rounds=12 --items="$items"
+    assert_success
+    assert_line --regexp "^OK: 12 rounds, [0-9]+ items: $OK_STRESS"
+}
+
+@test "stress_queue: the same seed replays the same plan, another seed another" {
+    local plan
+    run_prog stress_queue --seed=42 --rounds=14 --items=64
+    assert_success
+    assert_line 'stress: 14 rounds of 64 items through the queue, seed 42 (--seed=42 replays the plan)'
+    plan=$(grep '^plan: capacities' <<<"$output")
+    [ -n "$plan" ] || fail "no plan line: $output"
+    run_prog stress_queue --seed=42 --rounds=14 --items=64
+    assert_success
+    assert_line "$plan"
+    run_prog stress_queue --seed=43 --rounds=14 --items=64
+    assert_success
+    refute_line "$plan"
+}
+
+@test "stress_queue --broken: the stress test catches the lost wake-up, on one CPU too" {
+    run_prog stress_queue --broken --items="$(scaled 2000 500)"
+    assert_success
+    assert_line --regexp '^BROKEN: the stress test caught the broken queue in round [0-9]+ of 36$'
+    assert_line --regexp '^  stuck: nothing moved for [0-9.]+ s; woken by a broadcast, the sleepers finished'
+    assert_line --regexp '^replay its plan: stress_queue --seed=[0-9]+ --broken$'
+    refute_line --regexp '^round 1 FAILED' # round 1 is 1x1: the bug cannot show there
+    run_on_one_cpu stress_queue --broken --items=500
+    assert_success
+    assert_line --regexp '^BROKEN: the stress test caught the broken queue in round [0-9]+ of 36$'
+}
+
+@test "stress_queue --broken --one-each: one producer and one consumer never catch it" {
+    run_prog stress_queue --broken --one-each --rounds=12 --items="$(scaled 2000 500)"
+    assert_success
+    assert_line --regexp '^note: the broken queue survived 12 rounds: .*\(drop --one-each\)$'
+    refute_line --regexp '^(BROKEN|FAILED)'
+}
+
+@test "thread_log: printf in pieces tears lines; one write per line keeps them whole, on one CPU too" {
+    run_prog thread_log
+    assert_success
+    assert_line --regexp '^  naive: 800 lines in the file, [1-9][0-9]* torn'
+    assert_line '  whole: 800 lines in the file, 0 torn, 0 out of order within their thread'
+    assert_line --regexp '^OK: whole lines: all 800 intact and in order per thread; naive printf tore [1-9][0-9]*$'
+    assert_line --regexp '^ +[0-9]+\.[0-9]{6} \[tid [0-9]+ logger-[0-3]\] line [0-9]+ of 200$'
+    run_on_one_cpu thread_log --threads=8 --lines=100 --show=0
+    assert_success
+    assert_line --regexp '^OK: whole lines: all 800 intact and in order per thread; naive printf tore [1-9]'
+    run_prog thread_log --no-pause --show=0
+    assert_success
+    assert_line --regexp '^(OK|note): whole lines: all 800 intact'
+}
+
+@test "timelines: both runs traced; the JSON a trace viewer reads; an SVG picture of every span" {
+    local prefix="$BATS_TEST_TMPDIR/trace"
+    run_prog timelines --output="$prefix"
+    assert_success
+    assert_line --regexp '^OK: with the lock held over the fetch, the workers waited [0-9]+% of the time'
+    assert_line "wrote $prefix.json (open it in https://ui.perfetto.dev or chrome://tracing)"
+    assert_line "wrote $prefix.svg (open it in a web browser)"
+    at_least "$(ratio_on '^the short lock finished x')" 2
+    assert_line --regexp '^the short lock finished x[0-9.]+ faster$'
+    # 2 runs x 24 tasks x 3 spans (wait, fetch, update); a name for each run and each thread;
+    # a bar in the picture for each span.
+    run python3 -c '
+import json, sys, xml.etree.ElementTree as tree
+events = json.load(open(sys.argv[1] + ".json"))["traceEvents"]
+spans = [e for e in events if e["ph"] == "X"]
+assert all(e["dur"] >= 0 and e["ts"] >= 0 and e["tid"] > 0 for e in spans)
+svg = "{http://www.w3.org/2000/svg}"
+bars = tree.parse(sys.argv[1] + ".svg").getroot().findall(".//" + svg + "rect[" + svg + "title]")
+print(len(spans), "spans,", sum(e["ph"] == "M" for e in events), "names,", len(bars), "bars")' \
+        "$prefix"
+    assert_success
+    assert_output '144 spans, 10 names, 144 bars'
+}
+
+@test "thread_bugs: each bug runs to the end and looks fine; the correct work says OK" {
+    run_prog thread_bugs --bug=none
+    assert_success
+    assert_line --regexp '^cpu: [0-9.]+ ms for 8000 rounds, [0-9.]+ ns a round$'
+    assert_line 'OK: no bug here: no tool should report anything'
+    # Under a sanitizer build the bugs are reported (the next test is about that).
+    [ -z "${KIT_SANITIZE:-}" ] || return 0
+    local bug
+    for bug in race lock-order use-after-free leak; do
+        run_prog thread_bugs --bug="$bug"
+        assert_success
+        assert_line "BROKEN: the $bug bug ran and this run looked fine: only a tool can tell (sanitizers runs each)"
+    done
+    assert_line 'leak: 4 workers returned their results, and main never looked at them'
+}
+
+@test "sanitizers: each tool reports what it should, and nothing on the correct work" {
+    local variant
+    for variant in '' thread address,undefined; do # the suite's own is built already
+        [ "$variant" = "${KIT_SANITIZE:-}" ] || chapter_build "$variant" >/dev/null ||
+            fail "make chapter-13 SANITIZE=$variant failed"
+    done
+    if [ -z "${KIT_SANITIZE:-}" ]; then
+        run_prog --timeout 120 sanitizers --all
+    else # every tool still runs, on two rows: the driver is what runs under a sanitizer here
+        run_prog --timeout 120 sanitizers --bug=use-after-free --bug=none
+    fi
+    assert_success
+    assert_line --regexp '^bug +plain run +TSan +ASan\+UBSan +helgrind +memcheck$'
+    if [ -z "${KIT_SANITIZE:-}" ]; then
+        assert_line --regexp '^race +- +data race +- +data race +-$'
+        assert_line --regexp '^lock-order +- +lock order +- +lock order +-$'
+        assert_line --regexp '^leak +- +- +leak +- +leak$'
+        assert_line --regexp '^  race, TSan: WARNING: ThreadSanitizer: data race'
+        assert_line --regexp '^  lock-order, helgrind: Thread #[0-9]+: lock order ".*" violated$'
+    fi
+    # helgrind's cell on this row is its own business (it does not know C11 atomics).
+    assert_line --regexp '^use-after-free +- +use after free +use after free +.+ +use after free$'
+    assert_line --regexp '^none +- +- +- +- +-$'
+    assert_line --regexp '^cost \(CPU\) +[0-9]+ ns a round +x[0-9.]+ slower +x[0-9.]+ (slower|faster) +x[0-9.]+ slower +x[0-9.]+ slower$'
+    assert_line --regexp '^  use-after-free, ASan\+UBSan: ERROR: AddressSanitizer: heap-use-after-free on address'
+    assert_line 'OK: each bug was reported by the tools that look for it; the correct work by none'
+}
+
+@test "sanitizers: a sanitizer build or valgrind that is not there is a note, not a failure" {
+    # A build folder of its own, with a plain build only, and no valgrind on the PATH.
+    local tree="$BATS_TEST_TMPDIR/build/gcc/chapters/13-testing" plain
+    plain=$(chapter_build '') || fail "make chapter-13 failed"
+    mkdir -p "$tree"
+    cp "$plain/sanitizers" "$plain/thread_bugs" "$tree/"
+    run timeout -k 2 "$(kit_timeout 60)" env PATH=/nonexistent "$tree/sanitizers" --bug=leak
+    assert_success
+    assert_line --regexp '^leak +- +not built +not built +not installed +not installed$'
+    assert_line --regexp '^note: 4 run\(s\) could not be made \(not built: make chapter-13 SANITIZE=thread'
+}
+
+@test "options: totals beyond the cap and unknown bugs are refused up front, with the reason" {
+    run_prog stress_queue --rounds=100000 --items=1000
+    assert_failure 2
+    assert_output --partial 'over the cap'
+    run_prog thread_log --threads=64 --lines=100000
+    assert_failure 2
+    assert_output --partial 'over the cap'
+    run_prog thread_bugs --bug=deadlock
+    assert_failure 2
+    assert_output --partial 'no such bug'
+    run_prog sanitizers --bug=deadlock
+    assert_failure 2
+}
+
+@test "README: the try-this lines run" {
+    readme_lines_on_plain_build_only
+    run_prog stress_queue --rounds=300 --items=200
+    assert_success
+    assert_line --regexp "^OK: 300 rounds"
+    run_prog thread_log --threads=16 --lines=50 --show=8
+    assert_success
+    assert_line --regexp '^OK: whole lines: all 800 intact'
+    run_prog timelines --workers=8 --tasks=40 --output="$BATS_TEST_TMPDIR/eight"
+    assert_success
+    assert_line --regexp '^OK: '
+    run_prog timelines --workers=1 --output="$BATS_TEST_TMPDIR/one"
+    assert_success
+    assert_line --regexp '^note: '
+}
+
+# ---- sanitizers starts processes: it owns them on every path ---------------------------------
+
+@test "sanitizers: SIGTERM to the parent alone, or Ctrl-C, stops and reaps every tool run" {
+    start_session sanitizers --all
+    terminate_parent 2 0.3
+    finish_session
+    assert_died_of_sigterm
+    start_session sanitizers --all
+    interrupt_session 2 0.3
+    finish_session
+    assert_died_of_sigint
+}
+
+@test "sanitizers: a tool run killed mid-way is a failure, named in the table" {
+    # helgrind's run of this row lives half a second or more (valgrind's start, the worker's
+    # 0.2 s sleep): found while it runs, it is killed before it ends.
+    start_session sanitizers --bug=use-after-free
+    wait_until 30 pgrep -P "$session" helgrind >/dev/null ||
+        fail "no helgrind run was started: $(cat "$BATS_TEST_TMPDIR/out")"
+    kill -KILL "$(pgrep -n -P "$session" helgrind)"
+    finish_session
+    [ "$exit_code" -eq 1 ] || fail "exit status $exit_code: $output"
+    assert_line --regexp '^use-after-free +- +use after free +use after free +killed \(signal 9\) +use after free$'
+    assert_line '  FAILED: use-after-free, helgrind: killed (signal 9)'
+    assert_line --regexp '^FAILED: 1 cell\(s\) of the table are not what the tool should report$'
+}
