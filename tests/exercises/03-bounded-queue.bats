@@ -22,7 +22,7 @@ expect_ok() {
 }
 
 HINT_WAIT="lock the mutex, then wait on a condition variable in a loop: while (count == \
-capacity && !closed) pthread_cond_wait(...) (chapter 05, bounded_queue.c, queue_put and \
+capacity && !closed) pthread_cond_wait(...) (chapter 05, lib/bounded_queue.c, queue_put and \
 queue_get; README.md hints 1-4)"
 
 @test "[2] get waits while the queue is empty, and wakes up for a put" {

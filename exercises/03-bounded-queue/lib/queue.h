@@ -3,7 +3,7 @@
  * @brief Exercise 03's bounded queue: put waits while it is full, get waits while it is empty.
  *
  * The API you implement in lib/queue.c; keep it as it is, because the grader's own programs
- * call exactly these functions. It is chapter 05's bounded queue (bounded_queue.c) with one
+ * call exactly these functions. It is chapter 05's bounded queue (lib/bounded_queue.c) with one
  * addition, close, which replaces the sentinels: it is what Python 3.13's Queue.shutdown() does.
  *
  * - queue_put() adds an item at the tail, waiting while the queue is full.

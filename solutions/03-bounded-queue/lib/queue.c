@@ -15,7 +15,7 @@
  * overwrites an item nobody got yet; a close that signals instead of broadcasting leaves
  * waiters asleep forever.
  *
- * See also: chapter 05's bounded_queue.c (the same queue with sentinels and fewer signals).
+ * See also: chapter 05's lib/bounded_queue.c (the same queue with sentinels and fewer signals).
  */
 #include "queue.h"
 
