@@ -12,6 +12,9 @@
 #   graded NAME WHAT HINT EXPECTED
 #                         fail the test: what was expected, what happened, a hint
 #   number_after WORD     the number after WORD in $output ("got 123" -> 123)
+#   grade_start_local_server [OPTIONS]
+#                         start_local_server (tests/server.bash, `load ../server`) with the
+#                         loop_server of the scratch tree of the folder under test
 #
 # A test's name starts with its points: @test "[3] the total is exact ...". tests/grade/grade
 # reads them.
@@ -29,6 +32,14 @@ grade_setup_file() {
             "$GRADE_TAG") || true
         export GRADE_FOLDER
     fi
+}
+
+# For a suite whose exercise uses chapter 09 (its uses.mk): start the local server from the
+# scratch tree the folder under test was built in, where uses_lessons had it built with the same
+# compiler and flags (a plain make grade builds nothing in the kit's own build folder). Call it
+# in setup_file after grade_setup_file; stop_local_server in teardown_file.
+grade_start_local_server() {
+    KIT_ROOT=${GRADE_FOLDER%/exercises/*} KIT_BUILD=. start_local_server "$@"
 }
 
 # The folder of the ThreadSanitizer build of the folder under test (built on first use).

@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# Exercise 05, async fetch: grades exercises/05-async-fetch/lib/fetch_all.c (or a copy, see
+# grade.bash) with the grader's own driver, tests/exercises/drivers/05-async-fetch/grade_fetch.c,
+# built beside it, against a real local server started for the suite (chapter 09's loop_server,
+# on a free port). Concurrency is proved by the server's own count of requests in flight
+# (/stats): at most K, and at least min(K, N). Then: each outcome right; retries exact, with a
+# doubling backoff that holds up nobody; every transfer in the calling thread; nothing left.
+
+load grade
+load ../server
+
+setup_file() {
+    grade_setup_file
+    grade_start_local_server
+}
+
+teardown_file() { stop_local_server; }
+
+# expect_ok EXPECTED HINT: the last run printed OK and exited 0; else what it printed instead.
+expect_ok() {
+    [ "$status" -eq 0 ] && grep -q '^OK: ' <<<"$output" && return 0
+    local broken
+    broken=$(grep -m1 '^BROKEN: ' <<<"$output" | sed 's/^BROKEN: //')
+    if [ -n "$broken" ] && [ "$status" -eq 1 ]; then
+        graded "$1" "$2" "$broken"
+    else
+        graded "$1" "$2"
+    fi
+}
+
+fetch() {
+    grade_run --timeout "$1" grade_fetch --server="$KIT_SERVER_URL" "${@:2}"
+}
+
+@test "[3] at most K and at least min(K, N) requests in flight at once, as the server saw them" {
+    local run
+    for run in "1 3" "3 10" "8 5" "16 40"; do
+        set -- $run
+        fetch 15 --test=limit --max-in-flight=$1 --urls=$2
+        expect_ok "at most K = $1 and at least $(($1 < $2 ? $1 : $2)) in flight at once ($2 URLs)" \
+            "start K transfers, then one more each time one ends (curl_multi_info_read says \
+which); never more than K handles in the multi at once (chapter 10, fetch_limited.c; README.md \
+hints 1-3)" || return 1
+    done
+}
+
+@test "[2] each URL's outcome right: status, bytes, transport errors told apart, failures counted" {
+    fetch 15 --test=results
+    expect_ok "each outcome's code, status, bytes and attempts; the return value the failures" \
+        "an answer with any status is CURLE_OK (read CURLINFO_RESPONSE_CODE); no answer is the \
+CURLcode of CURLMSG_DONE; count body bytes in CURLOPT_WRITEFUNCTION; set CURLOPT_TIMEOUT_MS \
+(README.md hint 3)"
+}
+
+@test "[3] retries recover from failures: 5xx and transport errors retried with backoff, not 4xx" {
+    fetch 20 --test=retries
+    expect_ok "retries exact, within K, after backoff x 1, x 2, x 4, holding up no other URL" \
+        "when an attempt ends worth retrying and retries are left, note when it is due \
+(backoff x 2^(attempts - 1) from now) and start it when it is due and a slot is free; never \
+sleep in the loop: let curl_multi_poll's timeout wake you (README.md hints 4-5)"
+}
+
+@test "[2] every transfer in the calling thread (the multi interface), not a thread per URL" {
+    fetch 15 --test=one-thread
+    expect_ok "10 transfers in flight at once and no thread per transfer" \
+        "add every easy handle to one multi handle and drive it from the calling thread \
+(curl_multi_perform, curl_multi_poll); no pthread_create (chapter 10, fetch_limited.c)"
+}
+
+@test "[2] nothing left running: no transfer, handle, descriptor or memory after 20 calls" {
+    fetch 30 --test=clean
+    expect_ok "as many descriptors, threads and bytes of heap, and no open connection, after \
+20 more calls" \
+        "for each transfer that ends: curl_multi_remove_handle, then curl_easy_cleanup; before \
+returning: curl_multi_cleanup, which closes the connections it kept (README.md hint 6)"
+}
