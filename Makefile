@@ -189,8 +189,11 @@ tour: all
 	done && mk/run-chapter --total "$$summary" && exit $$status
 
 # ---- tests, benchmarks, docs ----------------------------------------------------------------
-# TESTS picks bats files or folders: make test TESTS=tests/chapters/02-races.bats
-TESTS ?= tests
+# TESTS picks bats files or folders: make test TESTS=tests/chapters/02-races.bats. By default:
+# the command-line contract, every lesson, and every exercise's grading run on its reference
+# solution. The grader's own tests (tests/grade: stubs score zero, the broken solutions are
+# caught) take two minutes more: make grade-selftest runs them, and CI runs both.
+TESTS ?= tests/cli_contract.bats tests/chapters tests/exercises
 # What the picked tests need built: tests/chapters/NN-x.bats needs chapters/NN-x (and, through
 # its uses.mk, the lessons it uses); tests/exercises/NN-x.bats needs exercises/NN-x and
 # solutions/NN-x; anything else (tests/cli_contract.bats, a folder) needs every program.
@@ -274,7 +277,7 @@ help:
 	@echo "  make chapter-NN       build one lesson, e.g. make chapter-03"
 	@echo "  make run-chapter-NN   build one lesson and run its programs in order"
 	@echo "  make tour             run every lesson"
-	@echo "  make test             run the whole bats suite (TESTS=path picks files or folders)"
+	@echo "  make test             test every lesson and grade every solution (TESTS=path picks)"
 	@echo "  make bench            run the measuring programs and print one table of figures"
 	@echo "  make docs             build the Doxygen site into build/docs/"
 	@echo "  make format           lay out every .c and .h as .clang-format says"

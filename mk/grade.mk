@@ -3,7 +3,7 @@
 #
 #   make grade                      grade exercises/ (EX=03 one exercise, STUDENT=dir a copy)
 #   make grade STUDENT=~/mine       grade a student's copy of exercises/, built apart
-#   make grade-selftest             the grader's own tests: solutions full, stubs zero, the
+#   make grade-selftest             the grader's own tests: a solution full, stubs zero, the
 #                                   deliberately broken solutions caught
 #
 # How a folder is graded: tests/grade/prepare copies it (exercises/NN-x, solutions/NN-x or the
@@ -21,7 +21,7 @@ grade: | deps-test
 	@$(GRADE_ENV) tests/grade/grade $(if $(STUDENT),--dir '$(STUDENT)') $(if $(EX),--ex '$(EX)')
 
 grade-selftest: | deps-test
-	@$(MAKE) -s test TESTS='tests/exercises tests/grade'
+	@$(MAKE) -s test TESTS=tests/grade
 
 progress: | deps-test
 	@$(GRADE_ENV) tests/grade/grade --progress $(if $(STUDENT),--dir '$(STUDENT)')

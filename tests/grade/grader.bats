@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The grader's own tests (make test; make grade-selftest). What they prove, on every run:
+# The grader's own tests (make grade-selftest; CI runs them). What they prove, on every run:
 #   - every untouched stub in exercises/ scores zero, and a hung stub's report shows where
 #     each thread was stuck;
 #   - every deliberately broken solution (tests/grade/broken/*.patch, each applied to a copy of
