@@ -234,15 +234,11 @@ format: | deps-format
 
 # Names every file whose layout differs from .clang-format, and fails if there is one (CI).
 format-check: | deps-format
-	@differ=0; \
-	for file in $(FORMAT_SOURCES); do \
-	    lines=$$(clang-format "$$file" | diff "$$file" - | grep -c '^<'); \
-	    [ "$$lines" -eq 0 ] && continue; \
-	    echo "$$file: $$lines line(s) to change"; differ=$$((differ + 1)); \
-	done; \
-	[ $$differ -eq 0 ] || \
-	    { echo "format-check: $$differ files differ from .clang-format (make format fixes them)"; \
-	      exit 1; }
+	@clang-format --dry-run $(FORMAT_SOURCES) 2>&1 | \
+	    awk -F: '/: (warning|error): code should be clang-formatted/ { count[$$1]++ } \
+	        END { for (file in count) printf "%s: %d place(s) to change\n", file, count[file]; \
+	              if (length(count)) { printf "format-check: %d files differ from .clang-format " \
+	                  "(make format fixes them)\n", length(count); exit 1 } }'
 
 # ---- system packages ------------------------------------------------------------------------
 .PHONY: deps deps-build deps-test deps-docs deps-bench deps-format
