@@ -189,10 +189,12 @@ tour: all
 	done && mk/run-chapter --total "$$summary" && exit $$status
 
 # ---- tests, benchmarks, docs ----------------------------------------------------------------
-# TESTS picks bats files or folders: make test TESTS=tests/chapters/02-races.bats. By default:
+# TESTS picks bats files or folders: make test TESTS=tests/chapters/02-races.bats; FILTER=REGEX
+# the tests whose names match. By default:
 # the command-line contract, every lesson, and every exercise's grading run on its reference
 # solution. The grader's own tests (tests/grade: stubs score zero, the broken solutions are
-# caught) take two minutes more: make grade-selftest runs them, and CI runs both.
+# caught) take two minutes more: make grade-selftest runs them; the READMEs' try-this lines a
+# minute: make test-readme. CI runs all three.
 TESTS ?= tests/cli_contract.bats tests/chapters tests/exercises
 # What the picked tests need built: tests/chapters/NN-x.bats needs chapters/NN-x (and, through
 # its uses.mk, the lessons it uses); tests/exercises/NN-x.bats needs exercises/NN-x and
@@ -207,7 +209,12 @@ TEST_PROGRAMS := $(if $(filter all,$(TEST_UNITS)),$(PROGRAMS),\
 .PHONY: test
 test: $(TEST_PROGRAMS) | deps-test
 	@KIT_BUILD=$(BUILD) KIT_BUILD_PREFIX=$(BUILD_PREFIX) KIT_CC='$(CC)' KIT_SANITIZE='$(SANITIZE)' \
-	    tests/run $(TESTS)
+	    KIT_TEST_FILTER='$(FILTER)' KIT_README_LINES='$(README_LINES)' tests/run $(TESTS)
+
+# The chapter READMEs' try-this lines, at the sizes the READMEs give (about a minute).
+.PHONY: test-readme
+test-readme: | deps-test
+	@$(MAKE) -s test TESTS=tests/chapters FILTER='^README: ' README_LINES=1
 
 # The build folder of these settings, for scripts: make -s build-folder SANITIZE=thread
 .PHONY: build-folder
@@ -273,7 +280,8 @@ help:
 	@echo "  make chapter-NN       build one lesson, e.g. make chapter-03"
 	@echo "  make run-chapter-NN   build one lesson and run its programs in order"
 	@echo "  make tour             run every lesson"
-	@echo "  make test             test every lesson and grade every solution (TESTS=path picks)"
+	@echo "  make test             test every lesson and grade every solution (TESTS=path, FILTER=re)"
+	@echo "  make test-readme      run the try-this lines of every chapter README"
 	@echo "  make bench            run the measuring programs and print one table of figures"
 	@echo "  make docs             build the Doxygen site into build/docs/"
 	@echo "  make format           lay out every .c and .h as .clang-format says"

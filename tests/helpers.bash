@@ -7,7 +7,7 @@
 #   run_on_one_cpu PROG      run_prog, pinned to CPU 0 whatever CPUs the suite may use
 #   run_on_idle_cpus PROG    run_prog, then skip the test if other processes took the CPUs
 #   tsan_build NN-x          build a chapter with ThreadSanitizer, print its programs' folder
-#   readme_lines_on_plain_build_only   skip a README test under a sanitizer (see below)
+#   readme_lines_test        a README test's first line: it runs in make test-readme only
 #   ratio_on, at_least, at_most   read and bound a ratio such as x1.93
 #
 # The lesson is taken from the suite's file name: tests/chapters/02-races.bats -> chapters/02-races.
@@ -66,13 +66,15 @@ tsan_build() {
     echo "$KIT_ROOT/$build/chapters/$1"
 }
 
-# A README's try-this lines run at the sizes the README gives: seconds on the plain build,
-# minutes under a sanitizer (over two of them under TSan for chapter 05 alone). A README test
-# calls this first: under SANITIZE=... it skips, saying where the lines run; the programs'
-# own tests still run under every sanitizer.
-readme_lines_on_plain_build_only() {
-    [ -z "${KIT_SANITIZE:-}" ] ||
-        skip "the README's lines run at full size in make test without SANITIZE"
+# A README's try-this lines run at the sizes the README gives, to prove that what it tells a
+# learner to try works: about a minute for the seven chapters that have them on the plain
+# build, minutes under a sanitizer (over two of them under TSan for chapter 05 alone). They run
+# in `make test-readme` (KIT_README_LINES=1; CI runs it) on the plain build. A README test calls
+# this first, and elsewhere skips, saying where its lines run; the programs' own tests run in
+# make test, under every sanitizer too.
+readme_lines_test() {
+    [ -n "${KIT_README_LINES:-}" ] || skip "the README's try-this lines run in make test-readme"
+    [ -z "${KIT_SANITIZE:-}" ] || skip "the README's try-this lines run on the plain build"
 }
 
 # True when the programs under test were built with ThreadSanitizer.

@@ -125,7 +125,7 @@ try_line() {
 }
 
 @test "README: every try-this line runs and gives its verdict" {
-    readme_lines_on_plain_build_only
+    readme_lines_test
     allow_tsan_reports # forgot_join's lost threads are its lesson
     try_line many_threads --threads=200 --sleep=1
     try_line thread_results --threads=7 --count=1000

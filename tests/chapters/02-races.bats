@@ -94,7 +94,7 @@ LOST_UPDATES='^BROKEN: expected [0-9]+, got [0-9]+ \([1-9][0-9]* updates? lost\)
 }
 
 @test "README: the try-this lines run" {
-    readme_lines_on_plain_build_only
+    readme_lines_test
     allow_tsan_reports
     run_prog race_counter --threads=8 --iterations=5000
     assert_success

@@ -161,7 +161,7 @@ try_line() {
 }
 
 @test "README: every try-this line runs and gives its verdict" {
-    readme_lines_on_plain_build_only
+    readme_lines_test
     try_line race_counter_fixed --threads=8
     try_line atomic_counter --threads=8 --iterations=1000
     try_line lock_granularity --threads=4 --items=10000000

@@ -360,7 +360,7 @@ $output"
 # ---- the README's "try this" lines ----------------------------------------------------------
 
 @test "README: the try-this lines run (long holds and sleeps ended early with Ctrl-C)" {
-    readme_lines_on_plain_build_only
+    readme_lines_test
     run_prog process_ids --children=100 --sleep=0.5
     assert_success
     assert_line --regexp '^OK: 100 children, 100 distinct PIDs'

@@ -180,7 +180,7 @@ assert_no_leftover_processes() {
 # ---- the README's "try this" lines ----------------------------------------------------------
 
 @test "README: every try-this line of the chapter runs and ends with OK" {
-    readme_lines_on_plain_build_only
+    readme_lines_test
     local args
     for args in "bounded_queue -p 1 -c 1 -n 5000000" "bounded_queue -p 1 -c 1 -n 5000000 --always-signal" \
         "bounded_queue --capacity=1 --items=20000" \

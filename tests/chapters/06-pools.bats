@@ -178,7 +178,7 @@ assert_gone() {
 }
 
 @test "README: every try-this line of the chapter runs and ends with OK" {
-    readme_lines_on_plain_build_only
+    readme_lines_test
     local args
     for args in "thread_pool --workers=1" "thread_pool --workers=2 --noop-tasks=1000000" \
         "process_pool --workers=1" "process_pool --workers=8" \

@@ -105,7 +105,7 @@ try_line() {
 }
 
 @test "README: every try-this line runs and gives its verdict" {
-    readme_lines_on_plain_build_only
+    readme_lines_test
     try_line gil_sim --threads=4
     try_line gil_sim --threads=8
     try_line gil_sim --interval=1

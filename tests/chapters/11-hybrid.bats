@@ -159,7 +159,7 @@ EOF
 }
 
 @test "README: every try-this line of the chapter runs and ends with OK" {
-    readme_lines_on_plain_build_only
+    readme_lines_test
     local args
     for args in "run_in_executor --mode=executor --numbers=2e9" "fetch_and_process --workers=1" \
         "fetch_and_process --lists=2 --numbers=1000000" "fetch_and_process --numbers=20000"; do

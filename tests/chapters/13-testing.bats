@@ -227,7 +227,7 @@ print(len(spans), "spans,", sum(e["ph"] == "M" for e in events), "names,", len(b
 }
 
 @test "README: the try-this lines run" {
-    readme_lines_on_plain_build_only
+    readme_lines_test
     run_prog stress_queue --rounds=120 --items=200
     assert_success
     assert_line --regexp "^OK: 120 rounds"
