@@ -13,7 +13,8 @@
  * 4. A task that fails returns an error number; the caller gets it from `tp_result()`, as
  *    `future.result()` re-raises the task's exception in Python.
  * 5. What one task costs: many no-op tasks submitted, then every result taken, timed.
- * 6. `tp_shutdown()` joins every worker: afterwards /proc/self/task lists no pool-worker thread.
+ * 6. `tp_shutdown()` joins every worker: afterwards /proc/self/task lists no pool-worker thread
+ *    (lib/named_threads.c counts them).
  *
  * What goes wrong without a pool: a thread per task pays thread creation for every task, and a
  * program that never joins its workers leaves threads behind (chapter 01). Without futures there
@@ -26,8 +27,8 @@
 #define _GNU_SOURCE /* strerrorname_np */
 #include "lib/thread_pool.h"
 #include "kit.h"
+#include "lib/named_threads.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -193,41 +194,6 @@ static bool show_cost(struct tp_pool *pool, long count, int workers)
     return errors == 0;
 }
 
-/* Threads of this process named pool-worker-*, as listed in /proc/self/task. */
-static int count_worker_threads(void)
-{
-    DIR *tasks = opendir("/proc/self/task");
-    if (tasks == NULL)
-        kit_die_errno("opendir /proc/self/task");
-    int workers = 0;
-    for (struct dirent *entry; (entry = readdir(tasks)) != NULL;) {
-        if (entry->d_name[0] == '.')
-            continue;
-        char path[300], name[32] = ""; /* d_name holds up to 255 characters */
-        snprintf(path, sizeof path, "/proc/self/task/%s/comm", entry->d_name);
-        FILE *comm = fopen(path, "r");
-        if (comm == NULL)
-            continue; /* the thread ended between readdir and fopen */
-        if (fgets(name, sizeof name, comm) != NULL && strncmp(name, "pool-worker-", 12) == 0)
-            workers++;
-        fclose(comm);
-    }
-    closedir(tasks);
-    return workers;
-}
-
-/* pthread_join returns once the kernel has cleared the thread's ID, a moment before the thread
- * leaves /proc: so look again for up to a second before calling a thread left behind. */
-static int worker_threads_after_shutdown(void)
-{
-    int left = count_worker_threads();
-    for (double start = kit_now(); left > 0 && kit_seconds_since(start) < 1.0;) {
-        kit_sleep(0.001);
-        left = count_worker_threads();
-    }
-    return left;
-}
-
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
@@ -252,14 +218,14 @@ int main(int argc, char *argv[])
 
     struct tp_pool *pool = tp_create(workers);
     printf("pool of %d worker threads started (%d named pool-worker-* in /proc/self/task)\n",
-           workers, count_worker_threads());
+           workers, named_threads_count("pool-worker-"));
     bool submit_ok = show_submit(pool);
     bool map_ok = show_map(pool);
     bool completed_ok = show_as_completed(pool, workers);
     bool error_ok = show_error(pool);
     bool cost_ok = show_cost(pool, noop_tasks, workers);
     tp_shutdown(pool);
-    int threads_left = worker_threads_after_shutdown();
+    int threads_left = named_threads_after_join("pool-worker-");
     printf("6. shutdown: every worker joined; pool-worker threads left: %d\n", threads_left);
 
     if (!(submit_ok && map_ok && completed_ok && error_ok && cost_ok && threads_left == 0)) {
