@@ -17,7 +17,8 @@
  * unnecessary, and a compile-time check keeps it that way.
  *
  * A sender that dies early (try `kill -KILL` on one) is noticed within 1024 frames: the parent
- * names it and how it ended, stops and reaps the other senders, and exits 1.
+ * names it and how it ended, stops and reaps the other senders, and exits 1 (reap_senders(), in
+ * lib/senders.c).
  *
  * See also: pipe_ipc.c (one child, two pipes), shared_memory.c (sharing memory instead of
  * sending messages).
@@ -25,6 +26,7 @@
  * Usage: process_queue [-s N] [-m N]
  */
 #include "kit.h"
+#include "lib/senders.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -120,42 +122,6 @@ static bool frame_is_intact(const struct header *header, const uint8_t *payload,
         if (payload[i] != payload_byte(header->sender, header->sequence, i))
             return false;
     return header->checksum == checksum(payload, header->length);
-}
-
-/* The senders, as the parent knows them. */
-struct senders {
-    long count;
-    pid_t *pids;
-    long reaped;
-};
-
-/* Reap the senders that have ended (flags 0: wait for all of them; WNOHANG: only those already
- * gone). A sender that did not exit with 0 is not part of the plan: name it, stop and reap the
- * others, and exit 1. */
-static void reap_senders(struct senders *senders, int flags)
-{
-    while (senders->reaped < senders->count) {
-        int status;
-        pid_t ended = waitpid(-1, &status, flags);
-        if (ended == 0 || (ended == -1 && errno == EINTR && flags == WNOHANG))
-            return; /* WNOHANG: the others are still running */
-        if (ended == -1 && errno == EINTR)
-            continue;
-        if (ended == -1)
-            kit_die_errno("waitpid");
-        senders->reaped++;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-            continue;
-        char how[64];
-        long sender = 0;
-        while (sender < senders->count && senders->pids[sender] != ended)
-            sender++;
-        printf("sender %ld (pid %d) %s: stopping the other senders\n", sender, (int)ended,
-               kit_describe_status(status, how, sizeof how));
-        printf("FAILED: sender %ld died; %d other senders stopped and reaped\n", sender,
-               kit_stop_children());
-        exit(1);
-    }
 }
 
 /* The reader: take frames until every writer has closed its end (end of file). Returns false
