@@ -27,6 +27,7 @@
 #include "../10-async-http/lib/fetch.h"
 #include "kit.h"
 #include "lib/executor.h"
+#include "lib/hybrid_report.h"
 #include "lib/list_stats.h"
 #include "lib/ticker.h"
 
@@ -136,11 +137,22 @@ static void on_transfer_done(CURL *easy, CURLcode code, void *data)
            list->fetch.url, to);
 }
 
-/* Check every result against the same function run here, print the figures and the verdict.
- * Returns the exit status. */
+/* Check every result against the same function run here; lib/hybrid_report.c prints the
+ * figures and the verdict. Returns the exit status. */
 static int report(double wall, double loop_cpu, int workers, int clean_exits)
 {
-    size_t good = 0, identical = 0;
+    struct hybrid_figures figures = {
+        .lists = h.count,
+        .submitted = h.submitted,
+        .computed = h.computed,
+        .arrived_while_computing = h.arrived_while_computing,
+        .workers = workers,
+        .clean_exits = clean_exits,
+        .longest_cpu = h.longest_cpu,
+        .workers_cpu = h.workers_cpu,
+        .wall = wall,
+        .loop_cpu = loop_cpu,
+    };
     double check_start = kit_now();
     for (size_t i = 0; i < h.count; i++) {
         struct list *list = &h.lists[i];
@@ -148,46 +160,11 @@ static int report(double wall, double loop_cpu, int workers, int clean_exits)
             continue;
         struct list_stats again;
         list_stats_from_json(list->body.data, list->body.size, &again);
-        identical += memcmp(&again, &list->stats, sizeof again) == 0;
-        good += list->stats.error[0] == '\0';
+        figures.identical += memcmp(&again, &list->stats, sizeof again) == 0;
+        figures.good += list->stats.error[0] == '\0';
     }
-    double check_seconds = kit_seconds_since(check_start), late = h.ticker.worst_own;
-    printf("ticker: fired %ld times; at most %.1f ms late, %.1f ms of it without the time the "
-           "loop's thread waited for a CPU\n",
-           h.ticker.ticks, h.ticker.worst_late * 1000, late * 1000);
-    printf("overlap: %zu of %zu lists arrived while workers were computing; the longest "
-           "computation took %.1f ms of CPU\n",
-           h.arrived_while_computing, h.submitted, h.longest_cpu * 1000);
-    printf("check: the same function in this process, one list after another: %zu of %zu results "
-           "identical, in %.3f s (a loop computing them itself would have stalled that long)\n",
-           identical, h.computed, check_seconds);
-    printf("summary: %zu lists: %zu computed, %zu failed (%zu transfers, %zu not lists of "
-           "numbers); wall %.3f s; CPU %.3f s in the workers, %.3f s in the loop's process\n",
-           h.count, good, h.count - good, h.count - h.submitted, h.computed - good, wall,
-           h.workers_cpu, loop_cpu);
-    bool judged = h.longest_cpu >= 4 * tick; /* shorter ones cannot stall a 5 ms ticker much */
-    if (identical != h.computed || clean_exits != workers)
-        printf("FAILED: %zu of %zu results differ from the sequential computation; %d of %d "
-               "workers exited cleanly\n",
-               h.computed - identical, h.computed, clean_exits, workers);
-    else if (good < h.count)
-        printf("FAILED: %zu of %zu lists failed\n", h.count - good, h.count);
-    else if (judged && late >= h.longest_cpu / 2)
-        printf("FAILED: the loop stalled: its ticker fired up to %.1f ms late (computations took "
-               "up to %.1f ms)\n",
-               late * 1000, h.longest_cpu * 1000);
-    else {
-        if (!judged)
-            printf("note: no computation took %.0f ms: too short to tell a stalled loop from a "
-                   "free one; try --numbers=200000\n",
-                   4 * tick * 1000);
-        printf("OK: %zu lists fetched and computed by %d worker process%s, identical to the "
-               "sequential computation; the loop's ticker was at most %.1f ms late, computations "
-               "took up to %.1f ms\n",
-               h.count, workers, workers == 1 ? "" : "es", late * 1000, h.longest_cpu * 1000);
-        return 0;
-    }
-    return 1;
+    figures.check_seconds = kit_seconds_since(check_start);
+    return hybrid_report(&figures, &h.ticker);
 }
 
 int main(int argc, char *argv[])
