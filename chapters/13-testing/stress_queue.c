@@ -28,8 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 static const char usage[] =
     "Usage: stress_queue [options]\n"
@@ -60,11 +58,6 @@ struct round {
     long fullest[MAX_SIDE];      /* producer's: the most items it saw certainly in the queue */
     long out_of_order[MAX_SIDE]; /* consumer's: items after a later one of their producer */
 };
-
-static const char *plural(long count)
-{
-    return count == 1 ? "" : "s";
-}
 
 static void produce(struct round *round, long id)
 {
@@ -177,8 +170,7 @@ int main(int argc, char *argv[])
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    long rounds = 36, items = 2000,
-         seed = (long)(((unsigned long)time(NULL) ^ (unsigned long)getpid() << 10) % 1000000);
+    long rounds = 36, items = 2000, seed = stress_new_seed();
     bool one_each = false, broken = false;
 
     kit_cli_init(usage);
@@ -201,7 +193,7 @@ int main(int argc, char *argv[])
     if (seen == NULL)
         kit_die_errno("malloc for %ld items", items);
     printf("stress: %ld round%s of %ld items through %s, seed %ld (--seed=%ld replays the plan)\n",
-           rounds, plural(rounds), items,
+           rounds, rounds == 1 ? "" : "s", items,
            broken ? "the BROKEN queue (signal on the edge only)" : "the queue", seed, seed);
     long rounds_at[PLANS] = {0}, items_at[PLANS] = {0}, full_at[PLANS] = {0}, items_run = 0;
     long failed = 0; /* the round that failed, if any: the test stops there */
@@ -233,8 +225,8 @@ int main(int argc, char *argv[])
         if (rounds_at[p] > 0)
             printf("%ld producer(s) x %ld consumer(s): %3ld round%s, %6ld items, queue seen "
                    "full in %ld\n",
-                   COUNTS[p][0], COUNTS[p][1], rounds_at[p], plural(rounds_at[p]), items_at[p],
-                   full_at[p]);
+                   COUNTS[p][0], COUNTS[p][1], rounds_at[p], rounds_at[p] == 1 ? "" : "s",
+                   items_at[p], full_at[p]);
     if (failed != 0) {
         printf("replay its plan: stress_queue --seed=%ld%s\n", seed, broken ? " --broken" : "");
         printf(broken ? "BROKEN: the stress test caught the broken queue in round %ld of %ld\n"
@@ -245,13 +237,13 @@ int main(int argc, char *argv[])
     if (broken) { /* every round ran, and none failed */
         printf(
             "note: the broken queue survived %ld round%s: it needs two sleepers on one side, %s\n",
-            rounds, plural(rounds),
+            rounds, rounds == 1 ? "" : "s",
             one_each ? "which one producer and one consumer never make (drop --one-each)"
                      : "which this run never had at the wrong moment (try more --rounds)");
         return 0;
     }
     printf("OK: %ld round%s, %ld items: each delivered once, in order per producer, never over "
            "capacity, every round shut down cleanly\n",
-           rounds, plural(rounds), items_run);
+           rounds, rounds == 1 ? "" : "s", items_run);
     return 0;
 }

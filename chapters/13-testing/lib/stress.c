@@ -16,6 +16,12 @@
 #include <semaphore.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
+
+long stress_new_seed(void)
+{
+    return (long)(((unsigned long)time(NULL) ^ (unsigned long)getpid() << 10) % 1000000);
+}
 
 uint64_t stress_random(uint64_t *state)
 {

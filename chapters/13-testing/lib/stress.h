@@ -6,6 +6,7 @@
  * Not the lesson of stress_queue.c (its invariants, thread counts and broken twin are), but
  * what any stress test of threads needs:
  *
+ * - stress_new_seed(): a seed of the run, new each run, short enough to type back to replay it;
  * - stress_random(): splitmix64, a tiny generator of good quality. Each thread keeps its own
  *   state, derived from the run's seed: the plan needs no lock, and the seed replays it;
  * - stress_pause(): before a step, now and then a yield, rarely a short sleep, so that threads
@@ -19,6 +20,10 @@
 #define CHAPTER13_STRESS_H
 
 #include <stdint.h>
+
+/** A new seed, from the time and the process id: under a million, so that it is short to print
+ *  and to type back (`--seed=N`). */
+long stress_new_seed(void);
 
 /** The next number of splitmix64 from @p state (which it advances). */
 uint64_t stress_random(uint64_t *state);

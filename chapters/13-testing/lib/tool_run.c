@@ -15,6 +15,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+void tool_run_command(struct tool_run *run, const char *const tool[], const char *program,
+                      const char *const args[])
+{
+    size_t tools = 0, arguments = 0;
+    while (tool[tools] != NULL)
+        tools++;
+    while (args[arguments] != NULL)
+        arguments++;
+    if (tools + 1 + arguments >= sizeof run->argv / sizeof run->argv[0]) /* and the NULL */
+        kit_die("the command of %s has too many words for struct tool_run", program);
+    memcpy(run->argv, tool, tools * sizeof *tool);
+    run->argv[tools] = program;
+    memcpy(run->argv + tools + 1, args, (arguments + 1) * sizeof *args); /* the NULL too */
+}
+
 /* Start @p run, its stdout and stderr going to a fresh unlinked temporary file. */
 static void start(struct tool_run *run, unsigned limit)
 {
@@ -69,12 +84,25 @@ bool tool_run_line(struct tool_run *run, char line[TOOL_LINE], const char **text
         return false;
     }
     line[strcspn(line, "\n")] = '\0';
+    if (strstr(line, ": exec ") != NULL) /* start()'s message: "DRIVER: exec NAME: reason" */
+        run->exec_failed = true;
     char *registers = strstr(line, " at pc "); /* ASan: "... on address 0x... at pc 0x... bp" */
     if (registers != NULL)
         *registers = '\0';
     const char *end_of_pid = strncmp(line, "==", 2) == 0 ? strstr(line + 2, "==") : NULL;
     *text = end_of_pid != NULL ? end_of_pid + 2 + strspn(end_of_pid + 2, " ") : line;
     return true;
+}
+
+const char *tool_run_ending(const struct tool_run *run, char *text, size_t size)
+{
+    if (run->exec_failed) /* a path is a build of the kit's; a bare name, a tool on the PATH */
+        snprintf(text, size, strchr(run->argv[0], '/') != NULL ? "not built" : "not installed");
+    else if (WIFSIGNALED(run->status))
+        snprintf(text, size, "killed (signal %d)", WTERMSIG(run->status));
+    else
+        snprintf(text, size, WEXITSTATUS(run->status) ? "exit %d" : "-", WEXITSTATUS(run->status));
+    return text;
 }
 
 void tool_build_path(char path[PATH_MAX], const char *suffix, const char *program)
