@@ -29,7 +29,7 @@
  * Usage: news_scraper [--pages=N] [--threads=N] [--processes=N] [--rounds=N] [--timeout=S]
  *                     [--url=URL]
  */
-#define _GNU_SOURCE /* asprintf, getloadavg */
+#define _GNU_SOURCE /* asprintf */
 #include "../06-pools/lib/thread_pool.h"
 #include "../10-async-http/lib/curl_loop.h"
 #include "../10-async-http/lib/fetch.h"
@@ -111,7 +111,8 @@ static const char *check_page(size_t i)
     return NULL;
 }
 
-/* Run one way over every page; its figures; count (and show a few) pages that went wrong. */
+/* Run one way over every page; keep its fastest round; count (and show a few) pages that went
+ * wrong. */
 static void run_way(enum way way, struct report_row *row, char *const urls[], size_t count,
                     int threads, int workers, double timeout, size_t *problems)
 {
@@ -124,12 +125,10 @@ static void run_way(enum way way, struct report_row *row, char *const urls[], si
         page_workers_run(scraped, count, workers);
     else
         scrape_on_loop(scraped, count);
-    wall = kit_seconds_since(wall);
-    cpu = report_cpu_seconds() - cpu;
-    double in_flight = 0;
+    struct report_row figure = {.wall = kit_seconds_since(wall), .cpu = report_cpu_seconds() - cpu};
     size_t wrong = 0;
     for (size_t i = 0; i < count; i++) {
-        in_flight += scraped[i].result.seconds / wall;
+        figure.at_once += scraped[i].result.seconds / figure.wall;
         const char *why = check_page(i);
         if (why == NULL || wrong++ >= SHOWN)
             continue;
@@ -144,11 +143,7 @@ static void run_way(enum way way, struct report_row *row, char *const urls[], si
     if (wrong > SHOWN)
         printf("%s: ... and %zu more pages went wrong\n", row->csv_name, wrong - SHOWN);
     *problems += wrong;
-    if (row->wall == 0 || wall < row->wall) { /* keep the fastest round */
-        row->wall = wall;
-        row->cpu = cpu;
-        row->at_once = in_flight;
-    }
+    report_keep_fastest(row, &figure);
 }
 
 int main(int argc, char *argv[])
@@ -202,9 +197,8 @@ int main(int argc, char *argv[])
         if (asprintf(&urls[i], "%s/news/%ld", url, i + 1) < 0)
             kit_die_errno("asprintf");
 
-    double load = -1;
     printf("%ld pages, %s .. /news/%ld; %d CPU(s), load average %.2f; best of %ld round(s)\n",
-           pages, urls[0], pages, kit_cpu_count(), getloadavg(&load, 1) == 1 ? load : -1, rounds);
+           pages, urls[0], pages, kit_cpu_count(), report_load_average(), rounds);
     char labels[WAYS][48];
     snprintf(labels[THREADS], sizeof labels[0], "threads (%ld)", threads);
     snprintf(labels[PROCESSES], sizeof labels[0], "processes (%d)", workers);

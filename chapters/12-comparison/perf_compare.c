@@ -27,13 +27,14 @@
  * Usage: perf_compare [--requests=N] [--delay=S] [--url=URL] [--tasks=N] [--numbers=N]
  *                     [--workers=N] [--rounds=N] [--csv=PATH] [--chart=PATH]
  */
-#define _GNU_SOURCE /* getloadavg */
+#define _GNU_SOURCE /* asprintf */
 #include "kit.h"
 #include "lib/cpu_ways.h"
 #include "lib/io_ways.h"
 #include "lib/report.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -68,48 +69,52 @@ static struct report_row rows[COUNT] = {
 };
 enum { MAX_REQUESTS = 200, MAX_TASKS = 64, SHOWN_FAILURES = 3 };
 
-/* Time one way to wait. Transfers in flight on average: their own times over the wall time. */
-static struct report_row measure_io(enum wait_way way, struct transfer transfers[], size_t count,
-                                    size_t *failures, int *peak)
+/* What the verdict looks at, gathered over every round. */
+struct checks {
+    size_t failures;         /* transfers that failed */
+    long wrong_sums;         /* task sums that differ from the closed formula */
+    int least_peak[IO_ROWS]; /* per way to wait: its smallest peak of transfers in flight */
+    int unclean_pools;       /* process pools whose workers did not all exit 0 */
+};
+
+/* Time one way to wait for the transfers to urls[], keep its fastest round, check the transfers.
+ * Transfers in flight on average: their own times over the wall time. */
+static void measure_io(enum wait_way way, const char *const urls[], size_t count, double timeout,
+                       struct checks *checks)
 {
+    static struct transfer transfers[MAX_REQUESTS];
+    for (size_t i = 0; i < count; i++)
+        transfers[i] =
+            (struct transfer){.result = {.url = urls[i], .attempts = 1}, .timeout = timeout};
     double wall = kit_now(), cpu = report_cpu_seconds();
     wait_run(way, transfers, count);
     struct report_row figure = {.wall = kit_seconds_since(wall), .cpu = report_cpu_seconds() - cpu};
-    size_t failed = 0;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         figure.at_once += transfers[i].result.seconds / figure.wall;
-        if (!fetch_succeeded(&transfers[i].result) && failed++ < SHOWN_FAILURES) {
-            printf("%s: ", rows[way].csv_name);
-            fetch_print(&transfers[i].result, false);
-        }
-    }
-    if (failed > SHOWN_FAILURES)
-        printf("%s: ... and %zu more transfers failed\n", rows[way].csv_name,
-               failed - SHOWN_FAILURES);
-    *failures += failed;
-    *peak = wait_peak_in_flight(transfers, count);
-    return figure;
+    checks->failures += wait_print_failures(rows[way].csv_name, transfers, count, SHOWN_FAILURES);
+    int peak = wait_peak_in_flight(transfers, count);
+    if (peak < checks->least_peak[way])
+        checks->least_peak[way] = peak;
+    report_keep_fastest(&rows[way], &figure);
 }
 
-/* Time one way to compute. CPUs busy on average: CPU time (the pool's reaped workers too) over
- * the wall time. */
-static struct report_row measure_cpu(enum compute_way way, struct sum_task tasks[], size_t count,
-                                     int workers, int *unclean_pools)
+/* Time one way to compute the tasks' sums, keep its fastest round, check the sums. CPUs busy on
+ * average: CPU time (the pool's reaped workers too) over the wall time. */
+static void measure_cpu(enum compute_way way, size_t count, uint64_t numbers, int workers,
+                        struct gil_job *gil, struct checks *checks)
 {
+    struct sum_task tasks[MAX_TASKS];
+    for (size_t i = 0; i < count; i++)
+        tasks[i] = (struct sum_task){.numbers = numbers, .gil = gil};
     double wall = kit_now(), cpu = report_cpu_seconds();
-    *unclean_pools += !compute_run(way, tasks, count, workers);
+    checks->unclean_pools += !compute_run(way, tasks, count, workers);
     struct report_row figure = {.wall = kit_seconds_since(wall), .cpu = report_cpu_seconds() - cpu};
     figure.at_once = figure.cpu / figure.wall;
-    return figure;
+    u128 expected = sum_of_squares_formula(numbers);
+    for (size_t i = 0; i < count; i++)
+        checks->wrong_sums += tasks[i].sum != expected;
+    report_keep_fastest(&rows[CPU_FIRST + way], &figure);
 }
-
-/* What the verdict looks at, gathered over every round. */
-struct checks {
-    size_t failures;       /* transfers that failed */
-    long wrong_sums;       /* task sums that differ from the closed formula */
-    int least_peak[COUNT]; /* per I/O approach: its smallest peak of transfers in flight */
-    int unclean_pools;     /* process pools whose workers did not all exit 0 */
-};
 
 /* What must hold, whatever the machine: print the checks and the verdict; the exit status. */
 static int judge(const struct checks *c, long requests, struct gil_job *gil, int workers)
@@ -117,8 +122,7 @@ static int judge(const struct checks *c, long requests, struct gil_job *gil, int
     int needed = requests >= 2 ? 2 : 1;
     bool overlapped = c->least_peak[IO_THREADS] >= needed && c->least_peak[IO_LOOP] >= needed;
     long overlapping = atomic_load(&gil->overlapping);
-    printf("sums: %s\n", c->wrong_sums == 0 ? "every task of every approach found the formula's"
-                                              " sum"
+    printf("sums: %s\n", c->wrong_sums == 0 ? "every task of every approach found the formula's sum"
                                             : "SOME SUMS DIFFER from the formula's");
     printf("waits: most transfers in flight at once: %d one after another, %d on threads, %d on "
            "the event loop (%d or more expected)\n",
@@ -142,8 +146,7 @@ static int judge(const struct checks *c, long requests, struct gil_job *gil, int
     char waits[96] = "1 request, nothing to overlap";
     if (requests > 1)
         snprintf(waits, sizeof waits,
-                 "the waits overlapped (%d and %d in flight at once on threads "
-                 "and the loop)",
+                 "the waits overlapped (%d and %d in flight at once on threads and the loop)",
                  c->least_peak[IO_THREADS], c->least_peak[IO_LOOP]);
     printf("OK: same sums everywhere; %s; under the GIL one step ran at a time\n", waits);
     return 0;
@@ -197,12 +200,8 @@ int main(int argc, char *argv[])
                         "minutes per approach",
                         tasks, numbers, rounds);
 
-    /* The files first: a path that cannot be written fails now, not after the measuring. */
-    FILE *csv = csv_path ? fopen(csv_path, "w") : NULL;
-    if (csv_path && csv == NULL)
-        kit_die_errno("open %s for the CSV", csv_path);
-    struct chart chart;
-    bool charting = chart_path && chart_open(&chart, chart_path);
+    struct report_files files; /* opened first: a bad path fails before the measuring */
+    report_files_open(&files, csv_path, chart_path);
 
     FETCH_CHECK_EASY(curl_global_init(CURL_GLOBAL_DEFAULT)); /* before any thread starts */
     char path[64], *given[1] = {NULL};
@@ -215,47 +214,23 @@ int main(int argc, char *argv[])
     struct gil_job gil;
     gil_job_init(&gil, 0.005); /* CPython's switch interval, sys.getswitchinterval() */
 
-    double load = -1;
     printf("%d CPU(s), load average %.2f; %ld round(s), the fastest of each approach counts\n",
-           kit_cpu_count(), getloadavg(&load, 1) == 1 ? load : -1, rounds);
+           kit_cpu_count(), report_load_average(), rounds);
     printf("I/O-bound: %ld requests to %s (thread pool: a thread per request)\n", requests,
            plan.urls[0]);
     printf("CPU-bound: %ld tasks, each the sum of squares of range(%ld), on %d workers\n", tasks,
            numbers, workers);
 
-    static struct transfer transfers[MAX_REQUESTS];
-    struct sum_task sums[MAX_TASKS];
-    struct checks checks = {0};
-    u128 expected = sum_of_squares_formula((uint64_t)numbers);
-    for (long round = 0; round < rounds; round++) {
-        for (int a = 0; a < COUNT; a++) { /* every approach once a round, side by side */
-            struct report_row figure;
-            if (a < CPU_FIRST) {
-                for (long i = 0; i < requests; i++)
-                    transfers[i] = (struct transfer){.result = {.url = plan.urls[i], .attempts = 1},
-                                                     .timeout = delay + 10};
-                int peak;
-                figure = measure_io((enum wait_way)a, transfers, (size_t)requests, &checks.failures,
-                                    &peak);
-                if (round == 0 || peak < checks.least_peak[a])
-                    checks.least_peak[a] = peak;
-            } else {
-                for (long i = 0; i < tasks; i++)
-                    sums[i] = (struct sum_task){.numbers = (uint64_t)numbers, .gil = &gil};
-                figure = measure_cpu((enum compute_way)(a - CPU_FIRST), sums, (size_t)tasks,
-                                     workers, &checks.unclean_pools);
-                for (long i = 0; i < tasks; i++)
-                    checks.wrong_sums += sums[i].sum != expected;
-            }
-            if (round == 0 || figure.wall < rows[a].wall) { /* keep the fastest round */
-                rows[a].wall = figure.wall;
-                rows[a].cpu = figure.cpu;
-                rows[a].at_once = figure.at_once;
-            }
-        }
+    struct checks checks = {.least_peak = {INT_MAX, INT_MAX, INT_MAX}}; /* lowered each round */
+    for (long round = 0; round < rounds; round++) { /* every approach once a round, side by side */
+        for (int way = 0; way < IO_ROWS; way++)
+            measure_io((enum wait_way)way, plan.urls, (size_t)requests, delay + 10, &checks);
+        for (int way = 0; way < CPU_ROWS; way++)
+            measure_cpu((enum compute_way)way, (size_t)tasks, (uint64_t)numbers, workers, &gil,
+                        &checks);
     }
 
-    char io_title[96], cpu_title[96], chart_title[64];
+    char io_title[96], cpu_title[96];
     snprintf(io_title, sizeof io_title, "I/O-bound: %ld x %s", requests, path);
     snprintf(cpu_title, sizeof cpu_title, "CPU-bound: %ld x sum of squares of range(%ld)", tasks,
              numbers);
@@ -264,17 +239,7 @@ int main(int argc, char *argv[])
         {cpu_title, "cpu", rows + CPU_FIRST, CPU_ROWS, 0, "baseline"},
     };
     report_print(groups, 2, "transfers in flight on average for I/O, CPUs busy for CPU");
-    if (csv != NULL) {
-        report_csv(csv, csv_path, groups, 2);
-        printf("CSV written to %s\n", csv_path);
-    }
-    if (charting) {
-        snprintf(chart_title, sizeof chart_title, "perf_compare on %d CPU(s)", kit_cpu_count());
-        report_chart(&chart, chart_title, groups, 2);
-        printf("chart written to %s\n", chart_path);
-    } else if (chart_path) {
-        printf("note: no gnuplot on PATH (Debian: apt-get install gnuplot-nox): no chart drawn\n");
-    }
+    report_files_write(&files, "perf_compare", groups, 2);
     int status = judge(&checks, requests, &gil, workers);
     gil_job_destroy(&gil);
     fetch_plan_free(&plan);

@@ -74,3 +74,18 @@ int wait_peak_in_flight(const struct transfer transfers[], size_t count)
     }
     return peak;
 }
+
+size_t wait_print_failures(const char *name, const struct transfer transfers[], size_t count,
+                           size_t shown)
+{
+    size_t failed = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!fetch_succeeded(&transfers[i].result) && failed++ < shown) {
+            printf("%s: ", name);
+            fetch_print(&transfers[i].result, false);
+        }
+    }
+    if (failed > shown)
+        printf("%s: ... and %zu more transfers failed\n", name, failed - shown);
+    return failed;
+}

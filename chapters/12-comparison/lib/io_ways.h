@@ -11,7 +11,7 @@
  * - one event loop: every transfer at once in one thread, libcurl multi on chapter 08's loop
  *   (chapter 10's lib/curl_loop.c; `asyncio.gather` of aiohttp requests).
  * Each transfer records when it began and ended, on the kit's clock, so wait_peak_in_flight() can
- * tell whether the waits really overlapped.
+ * tell whether the waits really overlapped; wait_print_failures() says which transfers failed.
  */
 #ifndef IO_WAYS_H
 #define IO_WAYS_H
@@ -36,5 +36,10 @@ void wait_run(enum wait_way way, struct transfer transfers[], size_t count);
 
 /** The most transfers that were in flight at one moment: 1 means the waits never overlapped. */
 int wait_peak_in_flight(const struct transfer transfers[], size_t count);
+
+/** Print the first @p shown failed transfers, each as fetch_print()'s line after "@p name: ",
+ *  then how many more failed, if any. Returns how many failed. */
+size_t wait_print_failures(const char *name, const struct transfer transfers[], size_t count,
+                           size_t shown);
 
 #endif /* IO_WAYS_H */

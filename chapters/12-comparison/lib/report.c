@@ -2,11 +2,13 @@
  * @file report.c
  * @brief report.h: the comparison table as text, as CSV and as a chart.
  */
+#define _GNU_SOURCE /* getloadavg */
 #include "report.h"
 
 #include "kit.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 
 enum { MAX_BARS = 64 };
@@ -21,6 +23,21 @@ double report_cpu_seconds(void)
            (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + children.ru_utime.tv_usec +
                     children.ru_stime.tv_usec) /
                1e6;
+}
+
+void report_keep_fastest(struct report_row *best, const struct report_row *round)
+{
+    if (best->wall == 0 || round->wall < best->wall) {
+        best->wall = round->wall;
+        best->cpu = round->cpu;
+        best->at_once = round->at_once;
+    }
+}
+
+double report_load_average(void)
+{
+    double load;
+    return getloadavg(&load, 1) == 1 ? load : -1;
 }
 
 /* The last column of a row: the reference row's word, or reference time / this time. */
@@ -81,4 +98,31 @@ void report_chart(struct chart *chart, const char *title, const struct report_gr
         }
     }
     chart_draw(chart, title, panels, count < MAX_BARS ? count : MAX_BARS);
+}
+
+void report_files_open(struct report_files *files, const char *csv_path, const char *chart_path)
+{
+    *files = (struct report_files){.csv_path = csv_path, .chart_path = chart_path};
+    if (csv_path != NULL && (files->csv = fopen(csv_path, "w")) == NULL)
+        kit_die_errno("open %s for the CSV", csv_path);
+    files->charting = chart_path != NULL && chart_open(&files->chart, chart_path);
+}
+
+void report_files_write(struct report_files *files, const char *program,
+                        const struct report_group groups[], size_t count)
+{
+    if (files->csv != NULL) {
+        report_csv(files->csv, files->csv_path, groups, count);
+        files->csv = NULL; /* report_csv closed it */
+        printf("CSV written to %s\n", files->csv_path);
+    }
+    if (files->charting) {
+        char title[64];
+        snprintf(title, sizeof title, "%s on %d CPU(s)", program, kit_cpu_count());
+        report_chart(&files->chart, title, groups, count);
+        files->charting = false; /* chart_draw closed it */
+        printf("chart written to %s\n", files->chart_path);
+    } else if (files->chart_path != NULL) {
+        printf("note: no gnuplot on PATH (Debian: apt-get install gnuplot-nox): no chart drawn\n");
+    }
 }
