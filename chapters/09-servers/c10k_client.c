@@ -82,8 +82,8 @@ static long hold_idle_connections(int port, int *fds, long count, pid_t server_p
     open_connections(port, fds, count);
     double opened_s = kit_seconds_since(start);
     long open_now; /* /stats counts its own connection too */
-    while ((open_now = loopback_stat(port, "connections")) != count + 1 && open_now >= 0 &&
-           kit_seconds_since(start) < WAIT_LIMIT_S)
+    while ((open_now = loopback_stat(port, "/stats", "connections")) != count + 1 &&
+           open_now >= 0 && kit_seconds_since(start) < WAIT_LIMIT_S)
         kit_sleep(0.01);
     char cost[128] = ""; /* what holding them costs a server this program started */
     if (server_pid > 0) {
@@ -143,7 +143,7 @@ static const char *slow_requests(int port, int *fds, long count, double delay, d
     }
     *seconds = kit_seconds_since(start);
     free(waiting);
-    long most = loopback_stat(port, "max_in_flight");
+    long most = loopback_stat(port, "/stats", "max_in_flight");
     printf("3. %ld x /delay/%g at once: %ld answered 200 in %.2f s (x%.2f the time of one; one "
            "after another would take %.0f s); the server saw %ld in flight at once\n",
            count, delay, ok, *seconds, delay > 0 ? *seconds / delay : 0, count * delay, most);

@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include "../../chapters/09-servers/lib/local_server.h"
+#include "../../chapters/09-servers/lib/loopback_get.h"
 #include "kit.h"
 #include "lib/fetch_all.h"
 
@@ -41,40 +42,6 @@ static const char usage[] =
     "  -s, --server=URL       a running local server, e.g. http://127.0.0.1:8080 (default:\n"
     "                         start one on a free port)\n"
     "  -h, --help             show this help and exit\n";
-
-/* CURLOPT_WRITEFUNCTION for /stats: keep the first bytes of the body, NUL-terminated. */
-static size_t keep_text(char *data, size_t size, size_t count, void *userdata)
-{
-    char *text = userdata;
-    size_t have = strlen(text), add = size * count;
-    if (have + add < 512) {
-        memcpy(text + have, data, add);
-        text[have + add] = '\0';
-    }
-    return size * count;
-}
-
-/* GET @p server's @p path (/stats or /stats/reset); returns its max_in_flight, or -1. */
-static long server_max_in_flight(const char *server, const char *path)
-{
-    char url[256], text[512] = "";
-    snprintf(url, sizeof url, "%s%s", server, path);
-    CURL *easy = curl_easy_init();
-    if (easy == NULL)
-        return -1;
-    curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, keep_text);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, text);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT, 5L);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    CURLcode code = curl_easy_perform(easy);
-    curl_easy_cleanup(easy);
-    const char *at = strstr(text, "\"max_in_flight\": ");
-    long value;
-    if (code != CURLE_OK || at == NULL || sscanf(at, "\"max_in_flight\": %ld", &value) != 1)
-        return -1;
-    return value;
-}
 
 int main(int argc, char *argv[])
 {
@@ -133,12 +100,12 @@ int main(int argc, char *argv[])
         urls[i] = texts[i];
     }
 
-    server_max_in_flight(server_url, "/stats/reset");
+    loopback_stat(loopback_port_of_url(server_url), "/stats/reset", "max_in_flight");
     double start = kit_now();
     int failed = fetch_all(urls, count, &settings, outcomes);
     int error = errno; /* the /stats request below may change errno */
     double elapsed = kit_seconds_since(start);
-    long seen = server_max_in_flight(server_url, "/stats");
+    long seen = loopback_stat(loopback_port_of_url(server_url), "/stats", "max_in_flight");
     int status = 1;
     if (failed == -1) {
         printf("FAILED: fetch_all: %s%s\n", strerror(error),

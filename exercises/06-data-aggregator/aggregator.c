@@ -22,6 +22,7 @@
  */
 #include "lib/aggregator.h"
 #include "../../chapters/09-servers/lib/local_server.h"
+#include "../../chapters/09-servers/lib/loopback_get.h"
 #include "kit.h"
 
 #include <curl/curl.h>
@@ -55,39 +56,6 @@ struct method_run {
     struct agg_source sources[SOURCES];
     struct agg_stats stats;
 };
-
-static size_t keep_text(char *data, size_t size, size_t count, void *userdata)
-{
-    char *text = userdata;
-    size_t have = strlen(text), add = size * count;
-    if (have + add < 512) {
-        memcpy(text + have, data, add);
-        text[have + add] = '\0';
-    }
-    return size * count;
-}
-
-/* GET the server's @p path (/stats or /stats/reset): the most requests it had in flight. */
-static long server_max_in_flight(const char *server, const char *path)
-{
-    char url[256], text[512] = "";
-    snprintf(url, sizeof url, "%s%s", server, path);
-    CURL *easy = curl_easy_init();
-    if (easy == NULL)
-        return -1;
-    curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, keep_text);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, text);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT, 5L);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    CURLcode code = curl_easy_perform(easy);
-    curl_easy_cleanup(easy);
-    const char *at = strstr(text, "\"max_in_flight\": ");
-    long value;
-    if (code != CURLE_OK || at == NULL || sscanf(at, "\"max_in_flight\": %ld", &value) != 1)
-        return -1;
-    return value;
-}
 
 static void show_progress(void *data, size_t done, size_t total, const struct agg_source *source)
 {
@@ -180,12 +148,13 @@ int main(int argc, char *argv[])
         for (int i = 0; i < SOURCES; i++)
             run->sources[i] = (struct agg_source){.url = urls[i]};
         settings.progress_data = (void *)method_names[m];
-        server_max_in_flight(server_url, "/stats/reset");
+        loopback_stat(loopback_port_of_url(server_url), "/stats/reset", "max_in_flight");
         double start = kit_now();
         run->status = aggregate((enum agg_method)m, run->sources, SOURCES, &settings);
         run->error = errno;
         run->wall = kit_seconds_since(start);
-        run->max_in_flight = server_max_in_flight(server_url, "/stats");
+        run->max_in_flight =
+            loopback_stat(loopback_port_of_url(server_url), "/stats", "max_in_flight");
         if (run->status < 0) {
             printf("== %s: %s%s\n", method_names[m], strerror(run->error),
                    run->error == ENOSYS ? " (not written yet)" : "");

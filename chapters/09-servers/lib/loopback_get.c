@@ -42,10 +42,10 @@ int loopback_get(int port, const char *path, char *buf, size_t size)
     return status;
 }
 
-long loopback_stat(int port, const char *name)
+long loopback_stat(int port, const char *path, const char *name)
 {
     char response[1024], key[64];
-    if (loopback_get(port, "/stats", response, sizeof response) != 200)
+    if (port <= 0 || loopback_get(port, path, response, sizeof response) != 200)
         return -1;
     snprintf(key, sizeof key, "\"%s\": ", name);
     const char *at = strstr(response, key);

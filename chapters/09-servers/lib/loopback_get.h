@@ -1,7 +1,7 @@
 /**
  * @file loopback_get.h
  * @brief A blocking HTTP GET on loopback, and the local server's /stats figures, for a client
- *        that measures the server (c10k_client.c).
+ *        that measures the server (c10k_client.c; the exercises' programs read /stats with it).
  *
  * Enough HTTP/1.1 for a measuring client and no more: one request per connection
  * (`Connection: close`), the answer read until the server closes or the buffer is full, the
@@ -24,7 +24,10 @@ int loopback_get(int port, const char *path, char *buf, size_t size);
  *  trailing '/', or -1 for anything else (the kit stays on loopback). */
 int loopback_port_of_url(const char *url);
 
-/** One figure from the server's /stats ("connections", "max_in_flight", ...), or -1. */
-long loopback_stat(int port, const char *name);
+/** One figure of the local server's, from @p path (`/stats`, or `/stats/reset`, which answers
+ *  with the figures before it zeroes them): @p name is "connections", "max_in_flight", ...
+ *  Returns -1 when there is no such figure, or no server there (@p port -1 included, as
+ *  loopback_port_of_url() returns for a URL off loopback). */
+long loopback_stat(int port, const char *path, const char *name);
 
 #endif /* LOOPBACK_GET_H */
