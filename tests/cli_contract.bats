@@ -72,13 +72,16 @@ run_split() {
 }
 
 # ' 5' is refused by the kit's parser only (strtol skips leading spaces): a program that read
-# its numbers another way would show here.
+# its numbers another way would show here. Under a sanitizer, where each start costs a tenth
+# of a second, one bad value a program is enough to run the refusal path under it: the plain
+# run checks all four.
 @test "a bad number for a numeric option exits 2 with a reason on stderr" {
-    local prog option value bad=() checked=0
+    local prog option value values=(abc -5 1e99 ' 5') bad=() checked=0
+    [ -z "${KIT_SANITIZE:-}" ] || values=(' 5')
     while IFS='|' read -r prog _ option _; do
         [ -n "$option" ] || continue
         checked=$((checked + 1))
-        for value in abc -5 1e99 ' 5'; do
+        for value in "${values[@]}"; do
             run_split "$KIT_ROOT/$prog" "$option=$value"
             [ "$out_status" -eq 2 ] && [ -n "$out_stderr" ] ||
                 bad+=("$prog $option='$value' (exit $out_status)")
