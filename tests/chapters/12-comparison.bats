@@ -95,8 +95,12 @@ wait_for_children() {
     run_on_idle_cpus perf_compare --url="$KIT_SERVER_URL" --requests=2 --delay=0.01 \
         --numbers=1e8 --workers=2
     assert_success
-    at_least "$(at_once_on 'thread pool')" 1.5 # the CPU-bound row, the last of the two
-    at_least "$(at_once_on 'process pool')" 1.5
+    # A pool that ran its work one piece at a time keeps 1.0 CPU busy; both idle CPUs, 1.9-2.0.
+    # The idle check averages over the whole run, the waits included, so a burst of other work
+    # during the CPU rows alone can pass it: 1.3 leaves room for that and still fails a pool
+    # that does not run in parallel.
+    at_least "$(at_once_on 'thread pool')" 1.3 # the CPU-bound row, the last of the two
+    at_least "$(at_once_on 'process pool')" 1.3
 }
 
 @test "perf_compare on one CPU: the waits still overlap, and it says ~x1.0 is honest for CPU work" {
