@@ -4,7 +4,7 @@
 #   --help            exits 0 and prints a usage line on stdout
 #   --no-such-option  exits 2 with a reason on stderr
 #   a bad number      exits 2 with a reason on stderr, for the first numeric option (--name=N)
-#                     that --help lists: not a number, negative, huge, a leading space
+#                     that --help lists: a leading space, a value out of range
 # Every number goes through common/cli.c's parser, so its whole syntax is checked on two
 # options (a whole number and a fraction) rather than on each of the seventy programs again.
 
@@ -72,11 +72,11 @@ run_split() {
 }
 
 # ' 5' is refused by the kit's parser only (strtol skips leading spaces): a program that read
-# its numbers another way would show here. Under a sanitizer, where each start costs a tenth
-# of a second, one bad value a program is enough to run the refusal path under it: the plain
-# run checks all four.
+# its numbers another way would show here; 1e99 must meet the option's range check. (The rest
+# of the syntax is common/cli.c's, checked once below.) Under a sanitizer, where each start
+# costs a tenth of a second, ' 5' alone runs the refusal path under it.
 @test "a bad number for a numeric option exits 2 with a reason on stderr" {
-    local prog option value values=(abc -5 1e99 ' 5') bad=() checked=0
+    local prog option value values=(' 5' 1e99) bad=() checked=0
     [ -z "${KIT_SANITIZE:-}" ] || values=(' 5')
     while IFS='|' read -r prog _ option _; do
         [ -n "$option" ] || continue
