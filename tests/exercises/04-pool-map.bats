@@ -63,8 +63,11 @@ first non-zero one in input order (README.md hint 4)" || return 1
     others=$(others_busy "$snapshots")
     awk -v others="$others" 'BEGIN { exit !(others < 0.25) }' ||
         skip "other processes kept $others CPUs busy during the run: no idle CPUs to measure on"
-    awk -v busy="$busy" 'BEGIN { exit !(busy >= 1.5) }' && return 0
-    graded "at least 1.5 CPUs busy on average over the map" \
+    # A map that runs one call at a time keeps 1.0 CPU busy, a parallel one 1.9 or so. The idle
+    # check averages over the whole run, the result checks included, so a burst of other work
+    # during the map alone can pass it: 1.3 leaves room for that (1.48 was seen).
+    awk -v busy="$busy" 'BEGIN { exit !(busy >= 1.3) }' && return 0
+    graded "at least 1.3 CPUs busy on average over the map" \
         "run fn with no lock held: hold the mutex only to take the next index (README.md hint 2)" \
         "x$busy CPUs busy"
 }
