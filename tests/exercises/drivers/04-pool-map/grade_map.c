@@ -9,10 +9,14 @@
  *   order     12 inputs whose calls take longer the earlier the input (the last finishes
  *             first): results in input order; also 0 inputs, 1 input, more workers than inputs
  *   errors    input 2 fails late with ERANGE, input 5 fails early with EDOM: the map returns
- *             ERANGE (first in input order), failed results are 0, the others right
+ *             ERANGE (first in input order), failed results are 0 (a failing call writes a
+ *             value of its own to its result before it fails), the others right
  *   many      10000 tiny calls: every result right
- *   parallel  CPU-bound calls on 2 workers per CPU: prints `CPUs busy xR of N`, the process's
- *             CPU time over the wall-clock time of the map (the test judges it)
+ *   at-once   3 x W inputs on W workers (-w): each call waits, with a 5 s timeout, until W calls
+ *             are inside fn at once (a rendezvous the driver controls, so no CPU load can
+ *             change the verdict); the calls ran on W threads, not more
+ *   share     input 0 waits until every other input is done (5 s timeout): the free workers
+ *             must take every next input one at a time, none kept for a busy worker
  *   join      200 maps on 4 workers: afterwards no more threads than before, and the address
  *             space did not grow by the stacks of threads never joined (8 MB each)
  *
@@ -24,18 +28,22 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <time.h>
 
 static const char usage[] =
     "Usage: grade_map [options]\n"
     "Checks a pool_map.h implementation (the grader's driver for exercise 04).\n"
-    "  -t, --test=NAME     order, errors, many, parallel or join\n"
-    "  -w, --workers=N     worker threads for order, errors and many (default 4)\n"
+    "  -t, --test=NAME     order, errors, many, at-once, share or join\n"
+    "  -w, --workers=N     worker threads for order, errors, many, at-once, share (default 4)\n"
     "  -h, --help          show this help and exit\n";
+
+/* What a failing call leaves in its result before it returns its error. */
+enum { FAILED_CALL_LEFT = -4242 };
 
 struct input {
     long value;     /* the result is value * value + 1; negative: EDOM; over 1000: ERANGE */
@@ -52,10 +60,10 @@ static int compute(void *arg, long *result)
         *result = (long)(kit_cpu_work(input->work) & 1); /* keeps the work; adds 0 or 1 */
     else
         *result = 0;
-    if (input->value < 0)
-        return EDOM;
-    if (input->value > 1000)
-        return ERANGE;
+    if (input->value < 0 || input->value > 1000) {
+        *result = FAILED_CALL_LEFT; /* written before failing: the map must still give 0 */
+        return input->value < 0 ? EDOM : ERANGE;
+    }
     *result = input->value * input->value + 1;
     return 0;
 }
@@ -146,28 +154,148 @@ static void test_many(int workers)
     printf("OK: 10000 tiny calls on %d workers, every result right\n", workers);
 }
 
-static double cpu_seconds(void)
+/* The rendezvous of the at-once and share tests: what the calls inside fn see, under lock. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int inside, most_inside; /* calls inside fn now, and the most at once */
+    size_t done;             /* calls returned */
+    pthread_t threads[64];   /* the threads that ran calls */
+    int thread_count;
+    bool met, gave_up; /* the rendezvous happened; or a wait timed out (then nobody waits) */
+    size_t done_when_given_up;
+} meet = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+
+enum { MEET_TIMEOUT_S = 5 };
+
+/* Wait under meet.lock until @p ready says so, or until @p deadline (then nobody waits any
+ * more). */
+static void meet_wait(bool (*ready)(long), long arg, const struct timespec *deadline)
 {
-    struct rusage used;
-    if (getrusage(RUSAGE_SELF, &used) != 0)
-        kit_die_errno("getrusage");
-    return (double)(used.ru_utime.tv_sec + used.ru_stime.tv_sec) +
-           (double)(used.ru_utime.tv_usec + used.ru_stime.tv_usec) / 1e6;
+    while (!ready(arg) && !meet.gave_up) {
+        int error = pthread_cond_timedwait(&meet.changed, &meet.lock, deadline);
+        if (error == ETIMEDOUT) {
+            meet.gave_up = true;
+            meet.done_when_given_up = meet.done;
+        } else if (error != 0)
+            kit_die_en(error, "pthread_cond_timedwait");
+    }
+    KIT_CHECK_EN(pthread_cond_broadcast(&meet.changed));
 }
 
-static void test_parallel(void)
+static struct timespec meet_deadline(void)
 {
-    int cpus = kit_cpu_count();
-    int workers = 2 * cpus;
-    enum { COUNT = 32 };
+    struct timespec deadline;
+    if (clock_gettime(CLOCK_REALTIME, &deadline) != 0)
+        kit_die_errno("clock_gettime");
+    deadline.tv_sec += MEET_TIMEOUT_S;
+    return deadline;
+}
+
+static int meet_workers; /* W of the at-once test */
+
+static bool all_inside(long unused)
+{
+    (void)unused;
+    return meet.met || (meet.met = meet.inside >= meet_workers);
+}
+
+/* at-once: wait until W calls are inside at once (once they were, nobody waits any more). */
+static int rendezvous(void *arg, long *result)
+{
+    const struct input *input = arg;
+    struct timespec deadline = meet_deadline();
+    KIT_CHECK_EN(pthread_mutex_lock(&meet.lock));
+    pthread_t self = pthread_self();
+    bool known = false;
+    for (int t = 0; t < meet.thread_count; t++)
+        known = known || pthread_equal(meet.threads[t], self);
+    if (!known && meet.thread_count < 64)
+        meet.threads[meet.thread_count++] = self;
+    meet.inside++;
+    if (meet.inside > meet.most_inside)
+        meet.most_inside = meet.inside;
+    meet_wait(all_inside, 0, &deadline);
+    meet.inside--;
+    KIT_CHECK_EN(pthread_mutex_unlock(&meet.lock));
+    *result = input->value * input->value + 1;
+    return 0;
+}
+
+static void test_at_once(int workers)
+{
+    enum { MOST = 64 };
+    if (workers > MOST / 3)
+        kit_usage_error("--workers for at-once: at most %d", MOST / 3);
+    struct input inputs[MOST];
+    int count = 3 * workers;
+    for (int i = 0; i < count; i++)
+        inputs[i] = (struct input){.value = i};
+    meet_workers = workers;
+    long results[MOST];
+    int error = pool_map(workers, rendezvous, inputs, sizeof inputs[0], (size_t)count, results);
+    if (error != 0)
+        broken("pool_map returned %d (%s), expected 0", error, error_name(error));
+    for (int i = 0; i < count; i++)
+        if (results[i] != inputs[i].value * inputs[i].value + 1)
+            broken("results[%d] is %ld, expected %ld", i, results[i],
+                   inputs[i].value * inputs[i].value + 1);
+    if (!meet.met)
+        broken("%d calls inside fn at once on %d workers (each call waited up to %d s for the "
+               "others); at most %d were ever inside together",
+               workers, workers, MEET_TIMEOUT_S, meet.most_inside);
+    if (meet.thread_count > workers)
+        broken("the calls run on the %d workers pool_map starts; %d threads ran them", workers,
+               meet.thread_count);
+    printf("OK: %d calls inside fn at once on %d workers, run by %d threads\n", meet.most_inside,
+           workers, meet.thread_count);
+}
+
+static bool others_done(long count)
+{
+    return meet.done >= (size_t)count - 1;
+}
+
+static size_t share_count;
+
+/* share: input 0 waits until every other input is done; the others return at once. */
+static int hold_first(void *arg, long *result)
+{
+    const struct input *input = arg;
+    struct timespec deadline = meet_deadline();
+    KIT_CHECK_EN(pthread_mutex_lock(&meet.lock));
+    if (input->value == 0)
+        meet_wait(others_done, (long)share_count, &deadline);
+    else
+        meet.done++;
+    KIT_CHECK_EN(pthread_cond_broadcast(&meet.changed));
+    KIT_CHECK_EN(pthread_mutex_unlock(&meet.lock));
+    *result = input->value * input->value + 1;
+    return 0;
+}
+
+static void test_share(int workers)
+{
+    enum { COUNT = 12 };
     struct input inputs[COUNT];
     for (int i = 0; i < COUNT; i++)
-        inputs[i] = (struct input){.value = i, .work = 10 * 1000 * 1000}; /* 10 to 40 ms each */
-    double cpu_start = cpu_seconds(), start = kit_now();
-    map_and_check(workers, inputs, COUNT, 0);
-    double wall = kit_seconds_since(start), cpu = cpu_seconds() - cpu_start;
-    printf("OK: %d CPU-bound calls on %d workers; CPUs busy x%.2f of %d\n", COUNT, workers,
-           cpu / wall, cpus);
+        inputs[i] = (struct input){.value = i};
+    share_count = COUNT;
+    long results[COUNT];
+    int error = pool_map(workers, hold_first, inputs, sizeof inputs[0], COUNT, results);
+    if (error != 0)
+        broken("pool_map returned %d (%s), expected 0", error, error_name(error));
+    if (meet.gave_up)
+        broken("while input 0's call was busy, the free workers (%d) took every next input: "
+               "%d calls; %zu were done after %d s (inputs kept for the busy worker, taken in "
+               "batches or by fixed shares?)",
+               workers - 1, COUNT - 1, meet.done_when_given_up, MEET_TIMEOUT_S);
+    for (int i = 0; i < COUNT; i++)
+        if (results[i] != inputs[i].value * inputs[i].value + 1)
+            broken("results[%d] is %ld, expected %ld", i, results[i],
+                   inputs[i].value * inputs[i].value + 1);
+    printf("OK: while input 0 was busy, the other %d worker%s took all %d other inputs\n",
+           workers - 1, workers == 2 ? "" : "s", COUNT - 1);
 }
 
 static long threads_now(void)
@@ -252,9 +380,13 @@ int main(int argc, char *argv[])
         test_errors(workers);
     else if (strcmp(test, "many") == 0)
         test_many(workers);
-    else if (strcmp(test, "parallel") == 0)
-        test_parallel();
-    else if (strcmp(test, "join") == 0)
+    else if (strcmp(test, "at-once") == 0)
+        test_at_once(workers);
+    else if (strcmp(test, "share") == 0) {
+        if (workers < 2)
+            kit_usage_error("--workers for share: at least 2");
+        test_share(workers);
+    } else if (strcmp(test, "join") == 0)
         test_join();
     else
         kit_usage_error("unknown --test '%s'", test);
