@@ -5,7 +5,9 @@
 #   - every deliberately broken solution (tests/grade/broken/*.patch, each applied to a copy of
 #     its reference solution) fails the test named on its "Caught by:" line;
 #   - a submission that does not compile, or crashes, loses only its own tests; the run goes on;
-#   - timed-run kills a hung program's whole process group; the JUnit report is valid XML.
+#   - timed-run kills a hung program's whole process group; the JUnit report is valid XML;
+#   - no points vanish: a skipped test's points stay possible, and the score line says why;
+#   - a run of one exercise writes a report of its own, never over the full run's.
 # That every solution passes every test is proven by tests/exercises/*.bats themselves, which
 # grade solutions/ when make test runs them; here, the grader's full-marks line is checked once.
 
@@ -128,4 +130,46 @@ copy_solution() {
     run "$KIT_ROOT/tests/grade/timed-run" 5 bash -c 'echo fine; exit 3'
     [ "$status" -eq 3 ]
     assert_output 'fine'
+}
+
+@test "grader: no points vanish: a test that cannot judge keeps its points possible, and says why" {
+    # A kit of one made-up exercise whose suite skips two tests, graded by the real grader:
+    # nothing to build (its prepare names no folder), so this checks the scoring alone.
+    local kit="$BATS_TEST_TMPDIR/kit"
+    mkdir -p "$kit/tests/grade" "$kit/tests/exercises" "$kit/exercises"
+    ln -s "$KIT_ROOT/tests/grade/grade" "$kit/tests/grade/grade"
+    printf '#!/bin/sh\necho "%s"\n' "$kit/nothing-built" >"$kit/tests/grade/prepare"
+    chmod +x "$kit/tests/grade/prepare"
+    # (printf, not a here-document: bats would take its @test lines for tests of this file)
+    printf '%s\n' '@test "[3] judged and right" { true; }' \
+        '@test "[1] judged and wrong" { echo "expected: 1"; false; }' \
+        '@test "[2] needs idle CPUs" { skip "other processes kept 0.90 CPUs busy"; }' \
+        '@test "[4] needs two CPUs" { skip "one CPU"; }' >"$kit/tests/exercises/07-made-up.bats"
+    KIT_BUILD_PREFIX="$BATS_TEST_TMPDIR/out" run "$kit/tests/grade/grade" --dir "$kit/exercises" \
+        --csv "$BATS_TEST_TMPDIR/grades.csv"
+    assert_success
+    assert_line '  [ 0/2] SKIP  needs idle CPUs'
+    assert_line '          not judged: other processes kept 0.90 CPUs busy'
+    assert_line '  subtotal 07-made-up: 3/10, 6 points not judged'
+    assert_line 'Score: 3/10, 6 points not judged: other processes kept 0.90 CPUs busy; one CPU'
+    assert_equal "$(cat "$BATS_TEST_TMPDIR/grades.csv")" '"exercises",07-made-up,3,10,6,'"$(
+        cut -d, -f6 "$BATS_TEST_TMPDIR/grades.csv")"
+    # The JUnit report: each test's points, the skipped ones as skipped, the suite's score.
+    local junit="$BATS_TEST_TMPDIR/out/grade/exercises/junit.xml"
+    xmllint --noout "$junit"
+    [ "$(xmllint --xpath 'count(//testcase[skipped][properties/property[@name="possible" and @value="2"]])' "$junit")" -eq 1 ]
+    [ "$(xmllint --xpath 'string(//testsuite/properties/property[@name="points"]/@value)' "$junit")" = 3 ]
+    [ "$(xmllint --xpath 'string(//testsuite/properties/property[@name="possible"]/@value)' "$junit")" = 10 ]
+    [ "$(xmllint --xpath 'string(//testsuite/properties/property[@name="not_judged"]/@value)' "$junit")" = 6 ]
+}
+
+@test "grader: a run of one exercise writes its own report, never the full run's" {
+    local reports="$KIT_ROOT/${KIT_BUILD_PREFIX:-build}/grade/solutions"
+    case ${KIT_BUILD_PREFIX:-build} in /*) reports="$KIT_BUILD_PREFIX/grade/solutions" ;; esac
+    grade --dir "$KIT_ROOT/solutions" --ex 01 --filter 'exact at 2, 4'
+    assert_success
+    assert_line --regexp "^JUnit report: .*/grade/solutions/junit-01-fix-the-race-filtered\.xml$"
+    grade --dir "$KIT_ROOT/solutions" --ex 01 --filter 'exact at 2, 4' --junit "$BATS_TEST_TMPDIR/mine.xml"
+    assert_line --regexp "^JUnit report: .*/mine\.xml$"
+    [ -s "$BATS_TEST_TMPDIR/mine.xml" ]
 }
