@@ -137,7 +137,7 @@ copy_solution() {
     # nothing to build (its prepare names no folder), so this checks the scoring alone.
     local kit="$BATS_TEST_TMPDIR/kit"
     mkdir -p "$kit/tests/grade" "$kit/tests/exercises" "$kit/exercises"
-    ln -s "$KIT_ROOT/tests/grade/grade" "$kit/tests/grade/grade"
+    ln -s "$KIT_ROOT/tests/grade/grade" "$KIT_ROOT/tests/grade/folder-tag" "$kit/tests/grade/"
     printf '#!/bin/sh\necho "%s"\n' "$kit/nothing-built" >"$kit/tests/grade/prepare"
     chmod +x "$kit/tests/grade/prepare"
     # (printf, not a here-document: bats would take its @test lines for tests of this file)
@@ -172,4 +172,32 @@ copy_solution() {
     grade --dir "$KIT_ROOT/solutions" --ex 01 --filter 'exact at 2, 4' --junit "$BATS_TEST_TMPDIR/mine.xml"
     assert_line --regexp "^JUnit report: .*/mine\.xml$"
     [ -s "$BATS_TEST_TMPDIR/mine.xml" ]
+}
+
+@test "hint and reset: each folder its own hint count; a reset's backup outside build/; no is not an error" {
+    local one="$BATS_TEST_TMPDIR/one" two="$BATS_TEST_TMPDIR/two"
+    mkdir -p "$one" "$two"
+    cp -pR "$KIT_ROOT/exercises/01-fix-the-race" "$one/"
+    run "$KIT_ROOT/tests/grade/hint" 01 "$one"
+    assert_success
+    assert_line --regexp '^Hint 1 of [0-9]+ for 01-fix-the-race:$'
+    run "$KIT_ROOT/tests/grade/hint" 01 "$one"
+    assert_line --regexp '^Hint 2 of '
+    run "$KIT_ROOT/tests/grade/hint" 01 "$two"
+    assert_line --regexp '^Hint 1 of '
+
+    echo '/* mine */' >>"$one/01-fix-the-race/counter.c"
+    run "$KIT_ROOT/tests/grade/reset" 01 "$one" <<<n
+    assert_success
+    assert_line --partial 'reset: nothing changed'
+    grep -q 'mine' "$one/01-fix-the-race/counter.c"
+    run "$KIT_ROOT/tests/grade/reset" 01 "$one" <<<y
+    assert_success
+    local backup
+    backup=$(sed -n 's/.*your version is in //p' <<<"$output")
+    [[ $backup == reset-backups/student-one-*/01-fix-the-race-* ]] || fail "backup in: $backup"
+    grep -q 'mine' "$KIT_ROOT/$backup/counter.c"
+    rm -rf "${KIT_ROOT:?}/$(dirname "$backup")"
+    rmdir "$KIT_ROOT/reset-backups" 2>/dev/null || true
+    ! grep -q 'mine' "$one/01-fix-the-race/counter.c"
 }
