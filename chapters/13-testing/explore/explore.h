@@ -1,0 +1,144 @@
+/**
+ * @file explore.h
+ * @brief The controlled scheduler's two halves and what they share: the explorer (search.c)
+ * forks one run per interleaving, the runtime (runtime.c) runs the program's threads one at a
+ * time inside each run and makes every choice of which thread goes next.
+ *
+ * A run is told its forced choices (a list of "at decision N, run thread T"); at every other
+ * decision it takes the default: the running thread goes on if it can, else the next thread in
+ * turn. It writes every decision where two or more threads could go (a choice point), and how
+ * it ended, into memory shared with the explorer, so even a crashed run leaves its record.
+ */
+#ifndef CHAPTER13_EXPLORE_H
+#define CHAPTER13_EXPLORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    EXPLORE_THREADS = 32,           /**< threads a run may have: a choice point's set is a uint32 */
+    EXPLORE_CHOICES = 1 << 16,      /**< choice points one run may record */
+    EXPLORE_FORCED = 1 << 12,       /**< forced choices one run may be given */
+    EXPLORE_TRACE = 1 << 14,        /**< steps a traced run records */
+    EXPLORE_FRAMES = 8,             /**< call-stack frames kept per traced step */
+    EXPLORE_MAX_STEPS = 200000,     /**< decisions after which a run counts as endless */
+    EXPLORE_SHARED_WORDS = 1 << 14, /**< memory words known to be shared (a power of two) */
+    EXPLORE_FOUND = 1024,           /**< shared words one run may newly report */
+};
+
+/** What a step does (the trace's operation column). */
+enum explore_op {
+    OP_START,
+    OP_READ,
+    OP_WRITE,
+    OP_ATOMIC_LOAD,
+    OP_ATOMIC_STORE,
+    OP_ATOMIC_RMW,
+    OP_FENCE,
+    OP_LOCK,
+    OP_TRYLOCK,
+    OP_TIMEDLOCK,
+    OP_UNLOCK,
+    OP_COND_WAIT,
+    OP_COND_WOKEN,
+    OP_SIGNAL,
+    OP_BROADCAST,
+    OP_SEM_WAIT,
+    OP_SEM_POST,
+    OP_BARRIER,
+    OP_CREATE,
+    OP_JOIN,
+    OP_EXIT,
+    OP_YIELD,
+    OP_SLEEP,
+    OP_COUNT
+};
+
+/** What a thread waits for (the deadlock report says it for each thread). */
+enum explore_wait { WAIT_NONE, WAIT_MUTEX, WAIT_COND, WAIT_SEM, WAIT_BARRIER, WAIT_JOIN };
+
+/** How a run ended, beyond its exit status. */
+enum explore_end { END_EXITED, END_DEADLOCK, END_ENDLESS, END_DIVERGED, END_TOO_MANY_THREADS };
+
+/** One choice point: decision number @c step, where the threads in @c enabled could go. */
+struct explore_choice {
+    uint32_t step;
+    uint32_t enabled;     /**< bit T set: thread T could run */
+    uint8_t current;      /**< the thread that reached the decision */
+    uint8_t chosen;       /**< the thread that went next */
+    uint8_t fallback;     /**< the thread the default rule picks */
+    bool current_enabled; /**< switching away from it is a preemption */
+};
+
+/** One forced choice: at decision @c step, thread @c thread goes. */
+struct explore_forced {
+    uint32_t step;
+    uint32_t thread;
+};
+
+/** One traced step: a thread did @c op on @c object (a short number naming it). */
+struct explore_step {
+    uint8_t thread;
+    uint8_t op;
+    uint8_t size; /**< bytes read or written, 0 for no value */
+    bool has_value;
+    uint32_t object; /**< 1, 2, ... in order of first use in this run; 0 for none */
+    int64_t value;   /**< the value read, written, or the call's result */
+    uintptr_t frames[EXPLORE_FRAMES];
+};
+
+/** What a thread waits for at the end of a run (for the deadlock report). */
+struct explore_waiter {
+    uint8_t state; /**< 0 never existed, 1 alive, 2 finished */
+    uint8_t wait;  /**< enum explore_wait */
+    int8_t holder; /**< a mutex's owner, or -1 */
+    uint32_t object;
+    uintptr_t frames[EXPLORE_FRAMES];
+};
+
+/** What the explorer gives a run and what the run gives back: in memory both processes map. */
+struct explore_shared {
+    /* in: */
+    uint32_t forced_count;
+    struct explore_forced forced[EXPLORE_FORCED];
+    bool tracing;       /**< record every step (a replay) */
+    uint64_t pct_seed;  /**< nonzero: pick threads the PCT way (random mode) */
+    uint32_t pct_depth; /**< PCT: priority change points + 1 */
+    uint32_t pct_steps; /**< PCT: the decisions a run is expected to take */
+    /** The memory words (address / 8) that two threads have used, one of them writing, in the
+     *  runs so far: a hash set, 0 for an empty slot. Only an access to one of these (or a
+     *  synchronisation call) is worth a choice: see search.c. */
+    uintptr_t shared_words[EXPLORE_SHARED_WORDS];
+    uint32_t shared_word_count;
+    bool all_visible; /**< the set is full: every access is worth a choice */
+    /* out: */
+    uint32_t end;         /**< enum explore_end */
+    uint32_t steps;       /**< decisions taken */
+    uint32_t threads;     /**< threads the run had */
+    uint32_t found_count; /**< words this run found shared that shared_words lacks */
+    uintptr_t found[EXPLORE_FOUND];
+    uint32_t choice_count;
+    struct explore_choice choices[EXPLORE_CHOICES];
+    uint32_t trace_count;
+    struct explore_step trace[EXPLORE_TRACE];
+    struct explore_waiter waiters[EXPLORE_THREADS];
+};
+
+/** The explorer: called by the runtime, before main, when KIT_EXPLORE is set. Returns in
+ *  each forked run (to run main under control); the explorer itself exits when done. */
+void explore_main(int argc, char **argv);
+
+/** Is memory word @p word (an address / 8) in @p shared's set of shared words? */
+bool explore_word_is_shared(const struct explore_shared *shared, uintptr_t word, size_t *slot);
+
+/** The runtime: take control of this process's threads (in a fresh run, before main). */
+void explore_take_control(struct explore_shared *shared);
+
+/** The name of operation @p op, for the trace. */
+const char *explore_op_name(int op);
+
+/** What wait @p wait is called in the deadlock report. */
+const char *explore_wait_name(int wait);
+
+#endif /* CHAPTER13_EXPLORE_H */
