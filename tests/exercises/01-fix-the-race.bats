@@ -1,7 +1,11 @@
 #!/usr/bin/env bats
 # Exercise 01, fix the race: grades exercises/01-fix-the-race/counter.c (or a copy, see grade.bash).
 # The total must be exact on every run: several thread counts, repeated, on all CPUs and on one,
-# and ThreadSanitizer must see no race. A run that loses even one update fails its test.
+# and ThreadSanitizer must see no race. A run that loses even one update fails its test. The
+# threads must still run at the same time: the grader's driver (tests/exercises/drivers/
+# 01-fix-the-race/grade_counter.c, built with the student's counter.c compiled into it) counts
+# how many threads are alive at once and how many increments each hold of a mutex covers.
+# Counted, not timed: the same on an idle machine, beside busy loops and on one CPU.
 
 load grade
 
@@ -27,8 +31,8 @@ expect_exact() {
     local threads run
     for threads in 2 4 8; do
         for run in 1 2 3; do
-            grade_run counter --threads=$threads --iterations=5000
-            expect_exact $threads 5000 || return 1
+            grade_run counter --threads=$threads --iterations=2000
+            expect_exact $threads 2000 || return 1
         done
     done
 }
@@ -37,8 +41,8 @@ expect_exact() {
     local threads run
     for threads in 2 8; do
         for run in 1 2 3; do
-            grade_run --one-cpu counter --threads=$threads --iterations=5000
-            expect_exact $threads 5000 || return 1
+            grade_run --one-cpu counter --threads=$threads --iterations=2000
+            expect_exact $threads 2000 || return 1
         done
     done
 }
@@ -53,5 +57,46 @@ expect_exact() {
 lock held (chapter 02's README, 'ThreadSanitizer'; chapter 03, race_counter_fixed.c)"
             return 1
         fi
+    done
+}
+
+# expect_counted THREADS ITERATIONS LINE-REGEX EXPECTED HINT: the last run of grade_counter
+# had the exact total and printed a line matching LINE-REGEX.
+expect_counted() {
+    local line
+    line=$(grep -E -m1 "$3" <<<"$output")
+    [ "$status" -eq 0 ] && [ "$(number_after got)" = "$(($1 * $2))" ] && [ -n "$line" ] &&
+        return 0
+    if [ "$status" -le 1 ] && grep -q '^threads at once:' <<<"$output"; then
+        graded "$4, and a total of $(($1 * $2))" "$5" \
+            "$(grep -E '^(threads at once|longest hold)' <<<"$output" | paste -sd ';' |
+                sed 's/;/; /'); total $(number_after got) (exit status $status)"
+    else
+        graded "$4, and a total of $(($1 * $2))" "$5"
+    fi
+}
+
+@test "[3] the threads run at the same time: all alive at once, on all CPUs and on one" {
+    local run threads pin
+    for run in "4" "8" "4 --one-cpu"; do
+        read -r threads pin <<<"$run"
+        grade_run $pin grade_counter --threads=$threads --iterations=2000
+        expect_counted $threads 2000 "^threads at once: $threads of $threads\$" \
+            "all $threads threads alive at once" \
+            "create every thread first, then join them all: a thread joined before the next \
+is created runs alone, and the program is no faster than one thread (README.md, 'What the \
+grader checks')" || return 1
+    done
+}
+
+@test "[3] each hold of the lock covers one increment at a time, not a thread's whole loop" {
+    local threads
+    for threads in 2 8; do
+        grade_run grade_counter --threads=$threads --iterations=2000
+        expect_counted $threads 2000 '^longest hold of a mutex: [01] increments' \
+            "each hold of the mutex over one read-yield-write" \
+            "lock in add_one(), around one increment, not in count_up() around the loop: a \
+thread that holds the lock for all its increments keeps every other thread waiting, and the \
+threads run one after another" || return 1
     done
 }

@@ -4,8 +4,13 @@
 # CPUs and on one, with every transfer done and the money in the bank unchanged; ThreadSanitizer
 # must see neither a data race nor two locks taken in opposite orders. A run that hangs is
 # killed after a few seconds and the report shows where each thread was waiting.
+# The grader's driver, tests/exercises/drivers/02-fix-the-deadlock/grade_bank.c (bank.c compiled
+# into it), calls the student's transfer() in scenes it sets up by rendezvous: two transfers in
+# opposite directions at the same moment, a transfer that must finish while another is held
+# between its two locks, and known transfers whose every balance is checked against a replay.
 
 load grade
+load judge-01-03
 
 setup_file() { grade_setup_file; }
 
@@ -64,4 +69,35 @@ expect_all_done() {
         graded "no ThreadSanitizer report, and every transfer done" \
             "every read and write of a balance must happen with that account's lock held"
     fi
+}
+
+HINT_OPPOSITE="the two transfers each took their first lock and then waited for the other's: \
+lock the account that comes first in the array first, whichever way the money goes (README.md \
+hints 2-4)"
+
+# opposite_first: the driver's deadlock scene passes (else the test fails): a test of what a
+# working bank must also do gives no points to a bank that deadlocks.
+opposite_first() {
+    grade_run --timeout 15 grade_bank --test=opposite
+    expect_ok "A -> B and B -> A, started at the same moment, both finish" "$HINT_OPPOSITE"
+}
+
+@test "[3] transfers A -> B and B -> A started at the same moment both finish (no deadlock)" {
+    opposite_first
+}
+
+@test "[3] each account's final balance equals a replay of the transfers it was given" {
+    opposite_first || return 1
+    grade_run --timeout 15 grade_bank --test=replay
+    expect_ok "every account's balance equal to the sum of the transfers into and out of it" \
+        "take amount from the account the money comes from and pay it into the one it goes to, \
+whichever lock was taken first: order the locks, never the accounts the money moves between"
+}
+
+@test "[3] a transfer between A and B finishes while another transfer holds C and D" {
+    opposite_first || return 1
+    grade_run --timeout 15 grade_bank --test=overlap
+    expect_ok "a transfer A -> B done while a transfer C -> D is between its two locks" \
+        "lock only the two accounts of a transfer, each account with its own mutex: one lock \
+for the whole bank makes every transfer wait for every other (README.md, 'Your task')"
 }

@@ -6,20 +6,9 @@
 # ThreadSanitizer. A queue that hangs is killed, with each thread's backtrace in the report.
 
 load grade
+load judge-01-03
 
 setup_file() { grade_setup_file; }
-
-# expect_ok HINT: the last run printed OK and exited 0; else what it printed instead.
-expect_ok() {
-    [ "$status" -eq 0 ] && grep -q '^OK: ' <<<"$output" && return 0
-    local broken
-    broken=$(grep -m1 '^BROKEN: ' <<<"$output" | sed 's/^BROKEN: //')
-    if [ -n "$broken" ] && [ "$status" -eq 1 ]; then
-        graded "$1" "$2" "$broken"
-    else
-        graded "$1" "$2"
-    fi
-}
 
 HINT_WAIT="lock the mutex, then wait on a condition variable in a loop: while (count == \
 capacity && !closed) pthread_cond_wait(...) (chapter 05, lib/bounded_queue.c, queue_put and \
