@@ -112,6 +112,7 @@ static void serve_client(struct client *c)
 {
     char in[HTTP_MAX_HEAD];
     size_t in_len = 0;
+    double deadline = kit_now() + timeout_s; /* for the whole head, however slowly it comes */
     for (;;) {
         struct http_request request;
         enum http_parse_result result = http_parse_request(in, in_len, &request);
@@ -124,9 +125,10 @@ static void serve_client(struct client *c)
                 return;
             in_len -= request.head_len;
             memmove(in, in + request.head_len, in_len);
+            deadline = kit_now() + timeout_s;
             continue;
         }
-        ssize_t got = recv(c->fd, in + in_len, sizeof in - in_len, 0);
+        ssize_t got = recv_before(c->fd, in + in_len, sizeof in - in_len, deadline);
         if (got > 0) {
             in_len += (size_t)got;
         } else if (got == -1 && errno == EINTR) {

@@ -271,6 +271,134 @@ stop_own_server() {
     [ "$code" = 200 ]
 }
 
+# ---- fairness and memory under hostile clients ------------------------------------------------
+
+# hostile PROBE ARGS...: a Python client for the probes below (raw sockets: curl cannot
+# pipeline 200 requests or leave an answer unread); prints its figures as "name value" lines.
+hostile() {
+    timeout "$(kit_timeout 60)" python3 - "$KIT_SERVER_PORT" "$@" <<'EOF'
+import os, re, socket, sys, time
+port, probe, args = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+def connect(rcvbuf=0):
+    s = socket.socket()
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.connect(("127.0.0.1", port))
+    return s
+def read_all(s):
+    chunks = []
+    while chunk := s.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+def seconds(request):
+    start = time.monotonic()
+    s = connect()
+    s.sendall(request)
+    answer = read_all(s)
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:60]
+    return time.monotonic() - start
+close = b"Connection: close\r\n\r\n"
+if probe == "turns":  # two connections pipeline 100 requests each, numbered by one /flaky id
+    ask = f"GET /flaky/0?id={args[0]} HTTP/1.1\r\nHost: x\r\n".encode()
+    a, b = connect(), connect()
+    for s in (a, b):
+        s.sendall((ask + b"\r\n") * 99 + ask + close)
+    numbers = {s: [int(n) for n in re.findall(rb'"attempt":(\d+)', read_all(s))] for s in (a, b)}
+    owner = {n: s for s, ns in numbers.items() for n in ns}
+    both = range(max(min(ns) for ns in numbers.values()), min(max(ns) for ns in numbers.values()))
+    run = longest = 0
+    for n in both:  # while both had requests waiting: how many in a row went to one of them
+        run = run + 1 if n > both.start and owner[n] == owner[n - 1] else 1
+        longest = max(longest, run)
+    print("answered", len(numbers[a]), len(numbers[b]))
+    print("longest_run", longest)
+elif probe == "newcomer":  # one connection pipelines 200 x HEAD /numbers/1000000
+    head = b"HEAD /numbers/1000000 HTTP/1.1\r\nHost: x\r\n"
+    one = min(seconds(head + close) for _ in range(3))
+    hog = connect()
+    hog.sendall((head + b"\r\n") * 200)
+    time.sleep(0.05)
+    newcomer = seconds(b"GET /json HTTP/1.1\r\nHost: x\r\n" + close)
+    print("one_head_ms", round(one * 1000, 1))
+    print("newcomer_ms", round(newcomer * 1000, 1))
+elif probe == "slow-readers":  # N clients with a 4 KiB receive buffer that never read
+    slow = [connect(4096) for _ in range(int(args[0]))]
+    for s in slow:
+        s.sendall(b"GET /bytes/10485760 HTTP/1.1\r\nHost: x\r\n\r\n")
+    while not os.path.exists(args[1]):  # the test measures the server, then lets them go
+        time.sleep(0.02)
+elif probe == "slowloris":  # N connections sending a byte every 0.3 s, never a whole head
+    conns = [connect() for _ in range(int(args[0]))]
+    slow_head = b"GET /json HTTP/1.1\r\nX-Slow: " + b"a" * 1000
+    start, answers, i = time.monotonic(), {}, 0
+    while len(answers) < len(conns) and time.monotonic() - start < float(args[1]):
+        for s in conns:
+            if s not in answers:
+                try:
+                    s.send(slow_head[i:i + 1])
+                except OSError:
+                    pass
+        i += 1
+        time.sleep(0.3)
+        for s in conns:
+            s.setblocking(False)
+            try:
+                if s not in answers:
+                    got = s.recv(100)
+                    answers[s] = (got.split(b"\r\n")[0].decode(errors="replace") or "closed",
+                                  time.monotonic() - start)
+            except BlockingIOError:
+                pass
+            except OSError as e:
+                answers[s] = (e.strerror, time.monotonic() - start)
+            s.setblocking(True)
+    kinds = sorted(set(a for a, _ in answers.values()))
+    print("answered", len(answers), "of", len(conns), "with:", "; ".join(kinds) or "nothing")
+    print("latest_s", round(max([t for _, t in answers.values()], default=0), 2))
+EOF
+}
+
+@test "loop_server is fair: two pipelining connections take turns, one request each" {
+    run hostile turns "turns-$BATS_TEST_NUMBER-$$"
+    assert_success
+    assert_line 'answered 100 100'
+    # While both had requests waiting, each turn answered one: their answers alternate (two in
+    # a row where the order of the ready connections changes between two rounds). Answering
+    # every buffered request in one callback gives runs of 20 and more.
+    at_most "$(awk '/^longest_run/ { print $2 }' <<<"$output")" 3
+}
+
+@test "loop_server is fair: one connection pipelining 200 x HEAD /numbers/1000000 cannot stall a newcomer" {
+    run hostile newcomer
+    assert_success
+    local one newcomer
+    one=$(awk '/^one_head_ms/ { print $2 }' <<<"$output")
+    newcomer=$(awk '/^newcomer_ms/ { print $2 }' <<<"$output")
+    # A newcomer waits about two turns of the hog (a HEAD each) and its own; answering every
+    # buffered request in one callback made it wait for some 180 of them (2.5 s). Slack for a
+    # busy machine: x10 and 0.2 s.
+    at_most "$newcomer" "$(awk -v one="$one" 'BEGIN { print 10 * one + 200 }')"
+}
+
+@test "loop_server streams large bodies: 40 clients that never read /bytes/10485760 cost < 64 MB" {
+    # A server of its own: the suite's --timeout of 1 s could close the readers mid-measure.
+    start_own_server loop_server --quiet
+    local KIT_SERVER_PORT=$own_port KIT_SERVER_URL="http://127.0.0.1:$own_port"
+    local rss_before rss_after go="$BATS_TEST_TMPDIR/measured"
+    rss_before=$(awk '/^VmRSS:/ { print $2 }' "/proc/$own_pid/status")
+    hostile slow-readers 40 "$go" &
+    local readers=$!
+    wait_for 10 stat_is in_flight 40 || fail "in flight: $(server_stat in_flight)"
+    rss_after=$(awk '/^VmRSS:/ { print $2 }' "/proc/$own_pid/status")
+    touch "$go"
+    wait "$readers" || fail "the slow readers failed"
+    # An answer is made 64 KiB at a time as its socket drains: about 2.5 MB for 40. Built
+    # whole, they held 10 MiB each (over 400 MB).
+    at_most "$(((rss_after - rss_before) / 1024))" 64
+    wait_for 5 stat_is in_flight 0 || fail "in flight after they left: $(server_stat in_flight)"
+    stop_own_server TERM "$(kit_timeout 1)"
+}
+
 # ---- counting and scale -----------------------------------------------------------------------
 
 @test "/stats is exact: 50 requests at once show max_in_flight 50 and requests 50" {
@@ -388,6 +516,17 @@ stop_own_server() {
     wait_for 5 bash -c "curl -sS http://127.0.0.1:$port/stats | jq -e '.in_flight == 2'"
     stop_own_server TERM "$(kit_timeout 1)"
     wait "$delayed" "$stalled" || true
+}
+
+@test "thread_server: slowloris, a byte at a time, still gets 408 at --timeout" {
+    start_own_server thread_server --timeout=1
+    # Each byte arrives well within the timeout: a timeout per recv() alone would never fire.
+    KIT_SERVER_PORT=$own_port run hostile slowloris 20 "$(kit_timeout 8)"
+    assert_success
+    assert_line 'answered 20 of 20 with: HTTP/1.1 408 Request Timeout'
+    # --timeout is 1 s for the whole head; answers are looked for every 0.3 s.
+    at_most "$(awk '/^latest_s/ { print $2 }' <<<"$output")" "$(kit_timeout 3)"
+    stop_own_server TERM "$(kit_timeout 1)"
 }
 
 @test "thread_server under ThreadSanitizer: clean under concurrent load" {

@@ -15,7 +15,8 @@
  * - ERROR: the status is 400, 414, 431 or 505 with a reason; 414 and 431 only once the
  *   limit is reached; more bytes never turn an error into a request.
  * - A complete request routed to the endpoints gives a response whose JSON body (echoing the
- *   client's headers, say) is valid JSON: cJSON parses it back.
+ *   client's headers, say) is valid JSON: cJSON parses it back. A body made in pieces
+ *   (/numbers/N) has exactly the length its head announced.
  */
 #include "../lib/endpoints.h"
 #include "../lib/http_parser.h"
@@ -61,6 +62,24 @@ static void check_complete(const char *bytes, size_t size, const struct http_req
     CHECK(http_parse_request(bytes, request->head_len - 1, &again) == HTTP_INCOMPLETE);
 }
 
+/* The whole body of @p response, gathered piece by piece as a server sends it (a maker must
+ * stop exactly at the length the head announced), or NULL if it is over @p max. */
+static char *whole_body(struct http_response *response, size_t max)
+{
+    if (response->body_len > max)
+        return NULL;
+    char *body = malloc(response->body_len + 1);
+    CHECK(body != NULL);
+    for (size_t at = 0; at < response->body_len;) {
+        CHECK(http_body_piece_at(response, at));
+        size_t in_piece = at - response->piece_start, n = response->piece_len - in_piece;
+        memcpy(body + at, response->body + in_piece, n);
+        at += n;
+    }
+    CHECK(response->maker.make == NULL || !http_body_piece_at(response, response->body_len));
+    return body;
+}
+
 /* Route the request and check the JSON it would send back. */
 static void check_response(struct server_state *state, const struct http_request *request)
 {
@@ -73,14 +92,16 @@ static void check_response(struct server_state *state, const struct http_request
     size_t head_len =
         http_render_head(&response, request->keep_alive, request->version_minor, head);
     CHECK(head_len > 0 && head_len < HTTP_RESPONSE_HEAD_MAX && memcmp(head, "HTTP/1.", 7) == 0);
+    char *body = NULL;
     if (response.content_type && strcmp(response.content_type, "application/json") == 0 &&
-        response.body_len < 100000) {
-        cJSON *parsed = cJSON_ParseWithLength(response.body, response.body_len);
+        (body = whole_body(&response, 100000)) != NULL) {
+        cJSON *parsed = cJSON_ParseWithLength(body, response.body_len);
         if (parsed == NULL)
-            fprintf(stderr, "not JSON: %.*s\n", (int)response.body_len, response.body);
+            fprintf(stderr, "not JSON: %.*s\n", (int)response.body_len, body);
         CHECK(parsed != NULL);
         cJSON_Delete(parsed);
     }
+    free(body);
     http_response_free(&response);
 }
 

@@ -24,8 +24,21 @@ int set_socket_timeouts(int fd, double seconds)
     return 0;
 }
 
-int send_whole_response(int fd, const struct http_response *response, bool keep_alive,
-                        int version_minor)
+ssize_t recv_before(int fd, char *buf, size_t len, double deadline)
+{
+    double left = deadline - kit_now();
+    if (left <= 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    left += 1e-6; /* a zero timeval would mean "no limit" */
+    struct timeval limit = {(time_t)left, (suseconds_t)((left - (time_t)left) * 1e6)};
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) == -1)
+        return -1;
+    return recv(fd, buf, len, 0);
+}
+
+int send_whole_response(int fd, struct http_response *response, bool keep_alive, int version_minor)
 {
     char head[HTTP_RESPONSE_HEAD_MAX];
     size_t head_len = http_render_head(response, keep_alive, version_minor, head);
@@ -41,8 +54,11 @@ int send_whole_response(int fd, const struct http_response *response, bool keep_
 
 void stall_until_closed(int fd)
 {
+    static const struct timeval no_limit = {0, 0}; /* recv_before() left a short one */
     char scratch[1024];
     ssize_t got;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &no_limit, sizeof no_limit) == -1)
+        return; /* not without spinning: the connection closes instead */
     while ((got = recv(fd, scratch, sizeof scratch, 0)) > 0 ||
            (got == -1 && (errno == EAGAIN || errno == EINTR)))
         ;

@@ -7,7 +7,7 @@
  * done: the thread waits, and the kernel runs other clients' threads meanwhile. What keeps a
  * blocked thread from waiting for ever is set_socket_timeouts(): SO_RCVTIMEO and SO_SNDTIMEO
  * make a recv() or send() that waits longer fail with EAGAIN (loop_server, which never blocks,
- * uses timers instead). A stop elsewhere (client_threads_stop()) shuts the socket down, which
+ * uses timers instead); recv_before() turns that into a deadline for a whole request head. A stop elsewhere (client_threads_stop()) shuts the socket down, which
  * ends any of these calls at once.
  */
 #ifndef BLOCKING_IO_H
@@ -22,11 +22,15 @@
  *  with errno set. */
 int set_socket_timeouts(int fd, double seconds);
 
+/** recv() that gives up (EAGAIN) at @p deadline (a kit_now() time), however the bytes trickle
+ *  in: SO_RCVTIMEO alone starts again with every recv(), so a client sending a byte a second
+ *  (slowloris) would never time out. Sets SO_RCVTIMEO to the time left before each call. */
+ssize_t recv_before(int fd, char *buf, size_t len, double deadline);
+
 /** Send the head and body of @p response (with Connection: keep-alive or close as
  *  @p keep_alive says), blocking until all is sent. Returns 0, or -1 with errno set: EPIPE or
  *  ECONNRESET when the client left, EAGAIN when it stopped reading for the send timeout. */
-int send_whole_response(int fd, const struct http_response *response, bool keep_alive,
-                        int version_minor);
+int send_whole_response(int fd, struct http_response *response, bool keep_alive, int version_minor);
 
 /** /stall: hold the connection, reading and dropping whatever the client sends, until the
  *  client closes it (or a stop shuts the socket down). Idle timeouts do not end it. */

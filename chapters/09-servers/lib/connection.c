@@ -66,7 +66,6 @@ struct server {
 static void on_conn_event(struct ev_loop *loop, int fd, unsigned events, void *data);
 static void on_timeout(struct ev_loop *loop, void *data);
 static void on_accept(struct ev_loop *loop, int fd, unsigned events, void *data);
-static bool serve_input(struct conn *c);
 
 static void conn_log(const struct conn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -161,14 +160,21 @@ static bool response_done(struct conn *c)
         return conn_linger(c);
     c->state = READING;
     c->deadline = ev_now(c->server->loop) + c->server->options.timeout;
-    return conn_watch(c, EV_READ);
+    /* Pipelined bytes already buffered wait for their turn: the socket being writable (it
+     * is, unless the client does not read) brings the loop back on its next round. */
+    return conn_watch(c, c->in_len > 0 ? EV_READ | EV_WRITE : EV_READ);
 }
 
-/* Send what is left of head + body. Returns false if the connection was closed. */
+/* Send what is left of head + body, one piece (HTTP_BODY_PIECE bytes) a turn: the fairness
+ * rule, so a 10 MiB answer to a fast reader does not hold the loop while others wait. Returns
+ * false if the connection was closed. */
 static bool conn_write(struct conn *c)
 {
     size_t total = c->head_len + http_body_to_send(&c->response);
+    size_t turn_over = c->sent + HTTP_BODY_PIECE;
     while (c->sent < total) {
+        if (c->sent >= turn_over)
+            return conn_watch(c, EV_WRITE); /* the next piece on the loop's next round */
         ssize_t sent = http_send_from(c->fd, c->head, c->head_len, &c->response, c->sent);
         if (sent == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return conn_watch(c, EV_WRITE); /* the rest when the socket has room */
@@ -209,8 +215,7 @@ static void on_delay_over(struct ev_loop *loop, void *data)
     (void)loop;
     struct conn *c = data;
     c->delay_timer = NULL; /* gone before this callback ran */
-    if (start_response(c) && c->state == READING)
-        serve_input(c); /* requests that were pipelined behind the delayed one */
+    start_response(c);
 }
 
 /* Route the request parsed from the start of the buffer, then drop its head from the buffer. */
@@ -243,21 +248,43 @@ static bool dispatch(struct conn *c, const struct http_request *request)
     return true;
 }
 
-/* Answer every complete request in the buffer, in order, while the connection is READING.
- * Returns false if the connection was closed. */
-static bool serve_input(struct conn *c)
+/* Read what the socket has. Returns false if nothing came (or the connection was closed). */
+static bool conn_read(struct conn *c)
 {
-    while (c->state == READING && c->in_len > 0) {
-        struct http_request request;
-        switch (http_parse_request(c->in, c->in_len, &request)) {
-        case HTTP_INCOMPLETE: return true;
-        case HTTP_ERROR: return reject(c, request.error_status, request.error_reason);
-        case HTTP_COMPLETE:
-            if (!dispatch(c, &request))
-                return false;
-        }
+    ssize_t got = conn_receive(c);
+    if (got > 0)
+        return true;
+    if (got == -2) { /* cannot happen: the parser rejects a full buffer; but never spin */
+        reject(c, 431, "request head too long");
+    } else if (got == 0) {
+        if (c->in_len > 0)
+            conn_log(c, "client closed mid-request");
+        conn_close(c);
+    } else if (errno != EAGAIN && errno != EINTR) {
+        conn_log(c, "recv: %s", strerror(errno));
+        conn_close(c);
+    } else {
+        conn_watch(c, EV_READ); /* woken for a turn, but what is buffered is not whole yet */
     }
-    return true;
+    return false;
+}
+
+/* READING, one turn: answer the next request if the buffer holds it whole, else read and try.
+ * One request a turn is the fairness rule: a client that pipelines 200 requests gets one
+ * answered, then everyone else has their turn before its next. */
+static void serve_next(struct conn *c)
+{
+    struct http_request request;
+    enum http_parse_result result = http_parse_request(c->in, c->in_len, &request);
+    if (result == HTTP_INCOMPLETE) {
+        if (!conn_read(c))
+            return;
+        result = http_parse_request(c->in, c->in_len, &request);
+    }
+    if (result == HTTP_ERROR)
+        reject(c, request.error_status, request.error_reason);
+    else if (result == HTTP_COMPLETE)
+        dispatch(c, &request);
 }
 
 /* Bytes while the answer is not due (WAITING, STALLED) or after it (LINGERING). End of file
@@ -276,31 +303,14 @@ static void read_meanwhile(struct conn *c)
 
 static void on_conn_event(struct ev_loop *loop, int fd, unsigned events, void *data)
 {
-    (void)loop, (void)fd;
+    (void)loop, (void)fd, (void)events; /* EV_ERROR shows up as recv() failing or returning 0 */
     struct conn *c = data;
-    if (c->state == WRITING) {
-        if (conn_write(c) && c->state == READING)
-            serve_input(c);
-        return;
-    }
-    if (c->state != READING) {
+    if (c->state == WRITING)
+        conn_write(c);
+    else if (c->state == READING)
+        serve_next(c);
+    else
         read_meanwhile(c);
-        return;
-    }
-    ssize_t got = conn_receive(c);
-    if (got > 0) {
-        serve_input(c);
-    } else if (got == -2) { /* cannot happen: the parser rejects a full buffer; but never spin */
-        reject(c, 431, "request head too long");
-    } else if (got == 0) {
-        if (c->in_len > 0)
-            conn_log(c, "client closed mid-request");
-        conn_close(c);
-    } else if (got == -1 && errno != EAGAIN && errno != EINTR) {
-        conn_log(c, "recv: %s", strerror(errno));
-        conn_close(c);
-    }
-    (void)events; /* EV_ERROR shows up as recv() failing or returning 0 */
 }
 
 /* The connection's watchdog: due at its deadline, or re-armed while the deadline moved. */
@@ -311,8 +321,11 @@ static void on_timeout(struct ev_loop *loop, void *data)
     double now = ev_now(loop);
     bool has_deadline = c->state == READING || c->state == WRITING || c->state == LINGERING;
     if (has_deadline && now >= c->deadline) {
-        if (c->state != READING || c->in_len == 0) {
-            if (c->state == WRITING)
+        /* READING and waiting for room to answer what is buffered: a client that stopped
+         * reading, like WRITING. */
+        bool not_reading = c->state == WRITING || (c->watching & EV_WRITE) != 0;
+        if (c->state != READING || c->in_len == 0 || not_reading) {
+            if (not_reading)
                 conn_log(c, "timed out: the client does not read its response");
             conn_close(c); /* an idle keep-alive connection is closed without a word */
             return;

@@ -15,10 +15,13 @@
  * - READING: EV_READ. Bytes are appended to the connection's buffer and the parser is run on
  *   it; a complete head is routed (lib/endpoints.c). A head must be complete within --timeout
  *   seconds of entering READING, or the connection is closed (408 if it had started one).
+ *   One request a turn: a request already buffered behind another (pipelining) waits for
+ *   EV_WRITE, so every other ready connection is served before it.
  * - WAITING / STALLED: the answer is decided but not due. EV_READ stays on only to notice a
  *   client that leaves (end of file): it is closed at once, and leaves "in flight".
- * - WRITING: the head and body go out with one sendmsg(); EV_WRITE is asked for only when the
- *   socket's buffer is full, and dropped once everything is written.
+ * - WRITING: the head and body go out with one sendmsg(), at most HTTP_BODY_PIECE (64 KiB) a
+ *   turn, a body made in pieces (/bytes/N, /numbers/N) one piece at a time; EV_WRITE is asked
+ *   for when the socket's buffer is full or the turn is over, dropped once all is written.
  * - LINGERING: after a response that closes, shutdown(SHUT_WR), then read and discard what the
  *   client still sends, briefly: closing with unread bytes would send a reset that can destroy
  *   the response before the client reads it.

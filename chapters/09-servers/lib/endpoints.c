@@ -182,6 +182,19 @@ static bool get_status(struct http_response *r, const struct route_args *a)
     return response_printf(r, (int)code, "application/json", "{\"status\": %ld}\n", code);
 }
 
+/* /bytes/N's next piece: a fixed linear congruential stream, the same bytes every time. */
+static size_t make_bytes(struct body_maker *m, char *piece, size_t cap)
+{
+    size_t len = 0;
+    uint32_t x = (uint32_t)m->state;
+    for (; m->made < m->count && len < cap; m->made++, len++) {
+        x = x * 1103515245u + 12345u;
+        piece[len] = (char)(unsigned char)(x >> 16);
+    }
+    m->state = x;
+    return len;
+}
+
 static bool get_bytes(struct http_response *r, const struct route_args *a)
 {
     long count;
@@ -189,16 +202,48 @@ static bool get_bytes(struct http_response *r, const struct route_args *a)
         error_response(r, 400, "/bytes/N wants N from 0 to 10485760");
         return true;
     }
-    unsigned char *bytes = malloc(count > 0 ? (size_t)count : 1);
-    if (bytes == NULL)
-        return false;
-    uint32_t x = 12345; /* a fixed linear congruential stream: the same bytes every time */
+    struct body_maker maker = {.make = make_bytes, .state = 12345, .count = count};
+    return response_made_in_pieces(r, "application/octet-stream", (size_t)count, &maker);
+}
+
+/* /numbers/N: a 64-bit LCG (Knuth's MMIX constants), number i = (x_i+1 >> 33) mod 1000; the
+ * README gives it. */
+static unsigned next_number(unsigned long long *x)
+{
+    *x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)((*x >> 33) % 1000);
+}
+
+static const char numbers_open[] = "{\"data\": [", numbers_close[] = "]}\n";
+
+/* The length of /numbers/N's text, for Content-Length before any of it is made: the numbers'
+ * digits, ", " between them, and the brackets. O(N), about a tenth of printing them. */
+static size_t numbers_length(unsigned long long seed, long count)
+{
+    size_t len = sizeof numbers_open - 1 + sizeof numbers_close - 1 + 2 * (size_t)(count - !!count);
     for (long i = 0; i < count; i++) {
-        x = x * 1103515245u + 12345u;
-        bytes[i] = (unsigned char)(x >> 16);
+        unsigned number = next_number(&seed);
+        len += 1 + (number >= 10) + (number >= 100);
     }
-    response_set_body(r, 200, "application/octet-stream", (const char *)bytes, (size_t)count, true);
-    return true;
+    return len;
+}
+
+/* /numbers/N's next piece: whole numbers only (", 999" is 5 bytes at most), the brackets at
+ * either end (made counts the opening bracket as item -1 and the closing one as item N). */
+static size_t make_numbers(struct body_maker *m, char *piece, size_t cap)
+{
+    size_t len = 0;
+    if (m->made == -1) {
+        len = (size_t)sprintf(piece, "%s", numbers_open);
+        m->made = 0;
+    }
+    for (; m->made < m->count && len + 6 <= cap; m->made++) /* 5 and sprintf's NUL */
+        len += (size_t)sprintf(piece + len, m->made ? ", %u" : "%u", next_number(&m->state));
+    if (m->made == m->count && len + sizeof numbers_close <= cap) {
+        len += (size_t)sprintf(piece + len, "%s", numbers_close);
+        m->made++;
+    }
+    return len;
 }
 
 static bool get_numbers(struct http_response *r, const struct route_args *a)
@@ -211,18 +256,10 @@ static bool get_numbers(struct http_response *r, const struct route_args *a)
         error_response(r, 400, "/numbers/N wants N from 0 to 1000000 (and ?seed=K, K >= 0)");
         return true;
     }
-    char *text = malloc((size_t)count * 5 + 16), *p = text; /* "999, " at most per number */
-    if (text == NULL)
-        return false;
-    p += sprintf(p, "{\"data\": [");
-    uint64_t x = (uint64_t)seed; /* a 64-bit LCG (Knuth's MMIX constants); README gives it */
-    for (long i = 0; i < count; i++) {
-        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-        p += sprintf(p, i ? ", %u" : "%u", (unsigned)((x >> 33) % 1000));
-    }
-    p += sprintf(p, "]}\n");
-    response_set_body(r, 200, "application/json", text, (size_t)(p - text), true);
-    return true;
+    struct body_maker maker = {
+        .make = make_numbers, .state = (unsigned long long)seed, .made = -1, .count = count};
+    return response_made_in_pieces(r, "application/json", numbers_length(maker.state, count),
+                                   &maker);
 }
 
 static bool get_news(struct http_response *r, const struct route_args *a)

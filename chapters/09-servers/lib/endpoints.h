@@ -39,17 +39,31 @@ struct server_state {
     size_t flaky_next_evicted;  /* once full, the slot reused next (oldest first) */
 };
 
+/** The most bytes of a body made at once (and of an answer sent per turn, in loop_server). */
+#define HTTP_BODY_PIECE (64 * 1024)
+
+/** A body made piece by piece as it is sent (/bytes/N, /numbers/N), so that a 10 MiB answer to
+ *  a client that reads slowly costs one piece of memory, not 10 MiB. */
+struct body_maker {
+    /** Write the next bytes of the body into @p piece (at most @p cap), return how many. */
+    size_t (*make)(struct body_maker *maker, char *piece, size_t cap);
+    unsigned long long state; /**< the generator's state */
+    long made, count;         /**< items (numbers, bytes) made so far, of count */
+};
+
 /** An answer, and when to send it. */
 struct http_response {
-    int status;               /**< 200, 404, ... */
-    const char *content_type; /**< NULL when there is no body (204, 304) */
-    const char *body;         /**< the body, static or owned (see body_owned) */
-    size_t body_len;
-    bool body_owned; /**< body was malloc'ed: http_response_free() frees it */
-    bool head_only;  /**< a HEAD request: send the head, not the body */
-    bool close;      /**< close the connection after this response */
-    bool counted;    /**< the request is counted in /stats (all but /stats itself) */
-    bool delayed;    /**< send only after delay_seconds (/delay/S) */
+    int status;                    /**< 200, 404, ... */
+    const char *content_type;      /**< NULL when there is no body (204, 304) */
+    const char *body;              /**< the body, or its current piece; static or owned */
+    size_t body_len;               /**< the whole body's length (Content-Length) */
+    size_t piece_start, piece_len; /**< body holds these bytes of the whole body */
+    struct body_maker maker;       /**< maker.make set: the body is made in pieces */
+    bool body_owned;               /**< body was malloc'ed: http_response_free() frees it */
+    bool head_only;                /**< a HEAD request: send the head, not the body */
+    bool close;                    /**< close the connection after this response */
+    bool counted;                  /**< the request is counted in /stats (all but /stats itself) */
+    bool delayed;                  /**< send only after delay_seconds (/delay/S) */
     double delay_seconds;
     bool stall; /**< never send anything (/stall) */
 };
@@ -79,12 +93,18 @@ size_t http_render_head(const struct http_response *response, bool keep_alive, i
 /** The number of body bytes that go on the wire after the head (0 for HEAD, 204, 304). */
 size_t http_body_to_send(const struct http_response *response);
 
+/** Make sure the piece in @p response->body holds body byte @p offset (bytes are asked for in
+ *  order: a piece is made when the one before is used up). Returns false if the maker fell
+ *  short of the length it announced (a bug: never spin on it). */
+bool http_body_piece_at(struct http_response *response, size_t offset);
+
 /** Send what is left of a response, head (@p head_len bytes) then body, from byte @p sent on,
- *  with one sendmsg() (MSG_NOSIGNAL: a vanished client is EPIPE, not SIGPIPE). Head and body
- *  go out together: two small writes would meet Nagle's algorithm and the client's delayed
- *  ACK, and wait some 40 ms. Returns the bytes sent (maybe fewer than asked), or -1 (errno). */
-ssize_t http_send_from(int fd, const char *head, size_t head_len,
-                       const struct http_response *response, size_t sent);
+ *  with one sendmsg() (MSG_NOSIGNAL: a vanished client is EPIPE, not SIGPIPE), making the
+ *  body's next piece when the last one has gone. Head and body go out together: two small
+ *  writes would meet Nagle's algorithm and the client's delayed ACK, and wait some 40 ms.
+ *  Returns the bytes sent (maybe fewer than asked), or -1 (errno; EIO: a maker fell short). */
+ssize_t http_send_from(int fd, const char *head, size_t head_len, struct http_response *response,
+                       size_t sent);
 
 /** Free an owned body; the response may be reused afterwards. */
 void http_response_free(struct http_response *response);

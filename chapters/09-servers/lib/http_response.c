@@ -8,7 +8,8 @@
  * (HTTP_RESPONSE_HEAD_MAX: every field is our own, so it always fits); http_send_from() sends
  * what is left of head and body from any byte on, so a server whose socket's buffer fills can
  * call it again later with the count it has sent so far (loop_server), or at once in a loop
- * (thread_server).
+ * (thread_server). A body with a maker (/bytes/N, /numbers/N) is made one piece at a time,
+ * each when the socket has taken the one before: memory per answer stays one piece.
  */
 #define _GNU_SOURCE /* MSG_NOSIGNAL */
 #include "endpoints.h"
@@ -90,17 +91,34 @@ size_t http_render_head(const struct http_response *response, bool keep_alive, i
     return (size_t)len;
 }
 
-ssize_t http_send_from(int fd, const char *head, size_t head_len,
-                       const struct http_response *response, size_t sent)
+bool http_body_piece_at(struct http_response *response, size_t offset)
+{
+    if (offset < response->piece_start + response->piece_len || response->maker.make == NULL)
+        return true;
+    response->piece_start += response->piece_len;
+    response->piece_len =
+        response->maker.make(&response->maker, (char *)response->body, HTTP_BODY_PIECE);
+    return offset < response->piece_start + response->piece_len;
+}
+
+ssize_t http_send_from(int fd, const char *head, size_t head_len, struct http_response *response,
+                       size_t sent)
 {
     size_t body_len = http_body_to_send(response);
+    size_t body_sent = sent > head_len ? sent - head_len : 0;
     struct iovec parts[2];
     int count = 0;
     if (sent < head_len)
         parts[count++] = (struct iovec){(char *)head + sent, head_len - sent};
-    size_t body_sent = sent > head_len ? sent - head_len : 0;
-    if (body_len > body_sent)
-        parts[count++] = (struct iovec){(char *)response->body + body_sent, body_len - body_sent};
+    if (body_len > body_sent) {
+        if (!http_body_piece_at(response, body_sent)) {
+            errno = EIO;
+            return -1;
+        }
+        size_t in_piece = body_sent - response->piece_start;
+        parts[count++] =
+            (struct iovec){(char *)response->body + in_piece, response->piece_len - in_piece};
+    }
     struct msghdr message = {.msg_iov = parts, .msg_iovlen = (size_t)count};
     ssize_t n;
     do
@@ -114,6 +132,7 @@ void http_response_free(struct http_response *response)
     if (response->body_owned)
         free((void *)response->body);
     response->body = NULL;
-    response->body_len = 0;
+    response->body_len = response->piece_start = response->piece_len = 0;
+    response->maker.make = NULL;
     response->body_owned = false;
 }

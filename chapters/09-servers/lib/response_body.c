@@ -17,8 +17,22 @@ void response_set_body(struct http_response *response, int status, const char *t
     response->status = status;
     response->content_type = type;
     response->body = body;
-    response->body_len = len;
+    response->body_len = response->piece_len = len; /* one piece: the whole body */
+    response->piece_start = 0;
+    response->maker.make = NULL;
     response->body_owned = owned;
+}
+
+bool response_made_in_pieces(struct http_response *response, const char *type, size_t len,
+                             const struct body_maker *maker)
+{
+    char *piece = malloc(HTTP_BODY_PIECE);
+    if (piece == NULL)
+        return false;
+    response_set_body(response, 200, type, piece, len, true);
+    response->piece_len = 0; /* nothing made yet: the first piece is made when it is sent */
+    response->maker = *maker;
+    return true;
 }
 
 void error_response(struct http_response *response, int status, const char *reason)

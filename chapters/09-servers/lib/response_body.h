@@ -27,6 +27,11 @@
 void response_set_body(struct http_response *response, int status, const char *type,
                        const char *body, size_t len, bool owned);
 
+/** A 200 answer of @p len bytes of @p type, made by @p maker one piece at a time as it is
+ *  sent (the piece's buffer is allocated here, freed with the response). */
+bool response_made_in_pieces(struct http_response *response, const char *type, size_t len,
+                             const struct body_maker *maker);
+
 /** Print @p object as the JSON body of @p response, and free it (also on failure). */
 bool response_json(struct http_response *response, int status, cJSON *object);
 
