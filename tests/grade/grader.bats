@@ -145,22 +145,26 @@ copy_solution() {
         '@test "[1] judged and wrong" { echo "expected: 1"; false; }' \
         '@test "[2] needs idle CPUs" { skip "other processes kept 0.90 CPUs busy"; }' \
         '@test "[4] needs two CPUs" { skip "one CPU"; }' >"$kit/tests/exercises/07-made-up.bats"
+    # A suite that stops before its tests run: their points are not judged either.
+    printf '%s\n' 'load no-such-helper' '@test "[5] never runs" { true; }' \
+        >"$kit/tests/exercises/08-stops-early.bats"
     KIT_BUILD_PREFIX="$BATS_TEST_TMPDIR/out" run "$kit/tests/grade/grade" --dir "$kit/exercises" \
         --csv "$BATS_TEST_TMPDIR/grades.csv"
     assert_success
     assert_line '  [ 0/2] SKIP  needs idle CPUs'
     assert_line '          not judged: other processes kept 0.90 CPUs busy'
     assert_line '  subtotal 07-made-up: 3/10, 6 points not judged'
-    assert_line 'Score: 3/10, 6 points not judged: other processes kept 0.90 CPUs busy; one CPU'
-    assert_equal "$(cat "$BATS_TEST_TMPDIR/grades.csv")" '"exercises",07-made-up,3,10,6,'"$(
-        cut -d, -f6 "$BATS_TEST_TMPDIR/grades.csv")"
+    assert_line '  subtotal 08-stops-early: 0/5, 5 points not judged'
+    assert_line 'Score: 3/15, 11 points not judged: other processes kept 0.90 CPUs busy; one CPU; and 1 more (above)'
+    assert_equal "$(cut -d, -f1-5 "$BATS_TEST_TMPDIR/grades.csv")" \
+        "$(printf '%s\n' '"exercises",07-made-up,3,10,6' '"exercises",08-stops-early,0,5,5')"
     # The JUnit report: each test's points, the skipped ones as skipped, the suite's score.
-    local junit="$BATS_TEST_TMPDIR/out/grade/exercises/junit.xml"
+    local junit="$BATS_TEST_TMPDIR/out/grade/exercises/junit.xml" suite='//testsuite[@name="07-made-up"]'
     xmllint --noout "$junit"
-    [ "$(xmllint --xpath 'count(//testcase[skipped][properties/property[@name="possible" and @value="2"]])' "$junit")" -eq 1 ]
-    [ "$(xmllint --xpath 'string(//testsuite/properties/property[@name="points"]/@value)' "$junit")" = 3 ]
-    [ "$(xmllint --xpath 'string(//testsuite/properties/property[@name="possible"]/@value)' "$junit")" = 10 ]
-    [ "$(xmllint --xpath 'string(//testsuite/properties/property[@name="not_judged"]/@value)' "$junit")" = 6 ]
+    [ "$(xmllint --xpath "count($suite/testcase[skipped][properties/property[@name='possible' and @value='2']])" "$junit")" -eq 1 ]
+    [ "$(xmllint --xpath "string($suite/properties/property[@name='points']/@value)" "$junit")" = 3 ]
+    [ "$(xmllint --xpath "string($suite/properties/property[@name='possible']/@value)" "$junit")" = 10 ]
+    [ "$(xmllint --xpath "string($suite/properties/property[@name='not_judged']/@value)" "$junit")" = 6 ]
 }
 
 @test "grader: a run of one exercise writes its own report, never the full run's" {
