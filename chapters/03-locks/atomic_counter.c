@@ -2,8 +2,7 @@
  * @file atomic_counter.c
  * @brief The shared counter again, with a C11 atomic instead of a lock: exact, and no mutex.
  *
- * What to look for: the threads of race_counter_fixed.c, with the same sched_yield() between
- * rounds, but the counter is an `atomic_long` and each increment is one call,
+ * What to look for: the threads of race_counter_fixed.c, with a pause between rounds, but the counter is an `atomic_long` and each increment is one call,
  * atomic_fetch_add(). The CPU does the read, the add and the write as one indivisible step
  * (on x86, a single `lock xadd` instruction), so there is no window for another thread to
  * step into, and nothing to lock. The total is exact: `OK: expected X, got X`.
@@ -23,7 +22,6 @@
 
 #include <getopt.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +29,7 @@
 static const char usage[] = "Usage: atomic_counter [options]\n"
                             "Threads add one to a shared atomic counter: no lock, no update lost.\n"
                             "  -t, --threads=N      threads adding to the counter (default 2)\n"
-                            "  -i, --iterations=N   increments per thread (default 10000)\n"
+                            "  -i, --iterations=N   increments per thread (default 5000)\n"
                             "  -h, --help           show this help and exit\n";
 
 /* What every thread shares. Every access to an atomic_long is atomic. */
@@ -40,12 +38,17 @@ struct shared {
     long iterations; /* increments each thread makes, read-only once threads run */
 };
 
-/* One increment: read, add and write in one indivisible step. The sched_yield() lets other
- * threads run between our rounds, so that they take turns all the time, even on one core:
- * there is just no moment inside an increment where another thread could step in. */
+/* The pause between rounds: it lets other threads run, so that they take turns all the time,
+ * even on one core. A sleep, not sched_yield(): a yield hands the CPU to any busy process for
+ * the rest of its time slice, milliseconds per round on a loaded machine, while a sleeper wakes
+ * on time. A microsecond asked is about 60 us slept (the kernel's timer slack). */
+static const double PAUSE_S = 1e-6;
+
+/* One increment: read, add and write in one indivisible step. Threads take turns between
+ * rounds; there is just no moment inside an increment where another thread could step in. */
 static void add_one(struct shared *shared)
 {
-    sched_yield();
+    kit_sleep(PAUSE_S);
     atomic_fetch_add(&shared->counter, 1);
 }
 
@@ -66,14 +69,14 @@ int main(int argc, char *argv[])
         {NULL, 0, NULL, 0},
     };
     long thread_count = 2;
-    struct shared shared = {.iterations = 10000};
+    struct shared shared = {.iterations = 5000};
     atomic_init(&shared.counter, 0);
 
     kit_cli_init(usage);
     for (int opt; (opt = getopt_long(argc, argv, "t:i:h", options, NULL)) != -1;) {
         switch (opt) {
         case 't': thread_count = kit_parse_long("--threads", optarg, 1, 64); break;
-        case 'i': shared.iterations = kit_parse_long("--iterations", optarg, 1, 10000000); break;
+        case 'i': shared.iterations = kit_parse_long("--iterations", optarg, 1, 1000000); break;
         case 'h': kit_usage_exit(0);
         default: kit_usage_exit(2);
         }
@@ -81,7 +84,7 @@ int main(int argc, char *argv[])
     kit_no_operands(argc, argv, optind);
     if (thread_count * shared.iterations > 20000000)
         kit_usage_error("--threads=%ld x --iterations=%ld is over the cap of 2e7 increments (each "
-                        "yields the CPU): it would run for minutes",
+                        "pauses for a wake-up): it would run for minutes",
                         thread_count, shared.iterations);
 
     printf("%ld threads x %ld increments of one shared atomic counter\n", thread_count,

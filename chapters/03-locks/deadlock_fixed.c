@@ -9,9 +9,9 @@
  * thread 2 holds B and waits for A) would need someone to hold B while waiting for A, which
  * the rule forbids, so it cannot form. Plain pthread_mutex_lock() is safe here, and every
  * transfer completes:
- * `OK: 40000 transfers done with no deadlock; money conserved (4000)`.
+ * `OK: 10000 transfers done with no deadlock; money conserved (4000)`.
  *
- * Each transfer yields the CPU between its first and its second lock (see transfer()), the
+ * Each transfer sleeps a moment between its first and its second lock (see transfer()), the
  * window in which deadlock.c got stuck, so that threads often wait for a lock while holding
  * another. Take the locks in the order of the transfer instead, and this program hangs within
  * a fraction of a second; with the global order, it cannot.
@@ -31,7 +31,6 @@
 
 #include <getopt.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,10 +40,16 @@ static const char usage[] =
     "Random transfers between accounts, both locks taken in one global order.\n"
     "  -t, --threads=N     threads making transfers (default 4)\n"
     "  -a, --accounts=N    accounts, 2 or more (default 4)\n"
-    "  -n, --transfers=N   transfers per thread (default 10000)\n"
+    "  -n, --transfers=N   transfers per thread (default 2500)\n"
     "  -h, --help          show this help and exit\n";
 
 enum { OPENING_BALANCE = 1000, MAX_AMOUNT = 50 };
+
+/* The pause between a transfer's two locks. A sleep, not sched_yield(): a yield hands the CPU
+ * to any busy process for the rest of its time slice, milliseconds per transfer on a loaded
+ * machine, while a sleeper wakes on time. A microsecond asked is about 60 us slept (the
+ * kernel's timer slack). */
+static const double WINDOW_S = 1e-6;
 
 struct account {
     pthread_mutex_t lock; /* guards balance */
@@ -70,7 +75,7 @@ static bool transfer(struct bank *bank, long from, long to, long amount)
 {
     long first = from < to ? from : to, second = from < to ? to : from;
     KIT_CHECK_EN(pthread_mutex_lock(&bank->accounts[first].lock));
-    sched_yield(); /* the window of deadlock.c: others run while we hold one lock of two */
+    kit_sleep(WINDOW_S); /* the window of deadlock.c: others run while we hold one lock of two */
     KIT_CHECK_EN(pthread_mutex_lock(&bank->accounts[second].lock));
     bool enough = bank->accounts[from].balance >= amount; /* check and act under both locks */
     if (enough) {
@@ -110,7 +115,7 @@ int main(int argc, char *argv[])
         {NULL, 0, NULL, 0},
     };
     long thread_count = 4;
-    struct bank bank = {.account_count = 4, .transfers_per_thread = 10000};
+    struct bank bank = {.account_count = 4, .transfers_per_thread = 2500};
 
     kit_cli_init(usage);
     for (int opt; (opt = getopt_long(argc, argv, "t:a:n:h", options, NULL)) != -1;) {
@@ -118,16 +123,16 @@ int main(int argc, char *argv[])
         case 't': thread_count = kit_parse_long("--threads", optarg, 1, 64); break;
         case 'a': bank.account_count = kit_parse_long("--accounts", optarg, 2, 1000); break;
         case 'n':
-            bank.transfers_per_thread = kit_parse_long("--transfers", optarg, 1, 10000000);
+            bank.transfers_per_thread = kit_parse_long("--transfers", optarg, 1, 1000000);
             break;
         case 'h': kit_usage_exit(0);
         default: kit_usage_exit(2);
         }
     }
     kit_no_operands(argc, argv, optind);
-    if (thread_count * bank.transfers_per_thread > 10000000)
-        kit_usage_error("--threads=%ld x --transfers=%ld is over the cap of 1e7 transfers (each "
-                        "yields the CPU): it would run for minutes",
+    if (thread_count * bank.transfers_per_thread > 1000000)
+        kit_usage_error("--threads=%ld x --transfers=%ld is over the cap of 1e6 transfers (each "
+                        "sleeps while it holds a lock): it would run for minutes",
                         thread_count, bank.transfers_per_thread);
 
     bank.accounts = calloc((size_t)bank.account_count, sizeof *bank.accounts);

@@ -6,9 +6,10 @@
  * A semaphore (sem_t) starts with K permits: sem_wait() takes one, or sleeps until one is
  * free; sem_post() gives one back. Each worker counts itself in and out with an atomic
  * counter, and the highest value that counter ever reached is printed at the end:
- * `OK: at most 3 at once (limit 3)`. The workers stay inside long enough that the limit is
- * reached too, so the line proves both that the semaphore held the others back and that it
- * let K in, not fewer. This is Python's threading.Semaphore(K).
+ * `OK: at most 3 at once (limit 3)`. The first K workers in wait for each other before they
+ * start their work, so the room is full once however slowly the threads start (a busy
+ * machine, a sanitizer), and the line proves both that the semaphore held the others back and
+ * that it let K in, not fewer. This is Python's threading.Semaphore(K).
  *
  * A mutex is the special case K = 1. Unlike a mutex, a semaphore has no owner: any thread may
  * post, which is why it also serves to signal between threads.
@@ -25,8 +26,10 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 static const char usage[] =
     "Usage: semaphore_limit [options]\n"
@@ -42,6 +45,10 @@ struct room {
     atomic_int inside;      /* workers inside right now */
     atomic_int most_inside; /* the highest value `inside` ever had */
     double hold;            /* seconds each worker stays */
+    pthread_mutex_t door;   /* guards came_in */
+    pthread_cond_t full;    /* broadcast when came_in reaches limit */
+    int came_in;            /* workers that have taken a permit so far */
+    int limit;              /* the semaphore's permits */
 };
 
 struct worker {
@@ -59,6 +66,27 @@ static void raise_maximum(atomic_int *maximum, int now)
         ;
 }
 
+/* The first `limit` workers in wait here until all of them are in: the room is full once.
+ * Later workers pass at once. A semaphore that let fewer in would leave them waiting, so the
+ * wait is bounded: false when the room did not fill within 10 s. */
+static bool wait_until_full_once(struct room *room)
+{
+    bool full = true;
+    struct timespec deadline = kit_deadline(CLOCK_MONOTONIC, 10);
+    KIT_CHECK_EN(pthread_mutex_lock(&room->door));
+    if (++room->came_in == room->limit)
+        KIT_CHECK_EN(pthread_cond_broadcast(&room->full));
+    while (room->came_in < room->limit && full) {
+        int en = pthread_cond_timedwait(&room->full, &room->door, &deadline);
+        if (en == ETIMEDOUT)
+            full = false;
+        else if (en != 0)
+            kit_die_en(en, "pthread_cond_timedwait");
+    }
+    KIT_CHECK_EN(pthread_mutex_unlock(&room->door));
+    return full;
+}
+
 static void *visit(void *arg)
 {
     struct worker *self = arg;
@@ -70,6 +98,8 @@ static void *visit(void *arg)
     int now = atomic_fetch_add(&room->inside, 1) + 1;
     raise_maximum(&room->most_inside, now);
     printf("worker %d in  (%d inside)\n", self->id, now);
+    if (!wait_until_full_once(room))
+        printf("worker %d: the room was not full after 10 s\n", self->id);
     kit_sleep(room->hold); /* the work that needs one of the K permits */
     /* Count ourselves out before giving the permit back: the other way round, the next worker
      * could come in while we are still counted, and the count would overshoot K. */
@@ -108,7 +138,13 @@ int main(int argc, char *argv[])
     if (limit > worker_count)
         kit_usage_error("--limit=%ld is more than --workers=%ld", limit, worker_count);
 
-    struct room room = {.hold = (double)hold_ms / 1000};
+    struct room room = {.hold = (double)hold_ms / 1000, .limit = (int)limit};
+    pthread_condattr_t attr;
+    KIT_CHECK_EN(pthread_condattr_init(&attr));
+    KIT_CHECK_EN(pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)); /* as kit_deadline's */
+    KIT_CHECK_EN(pthread_cond_init(&room.full, &attr));
+    KIT_CHECK_EN(pthread_condattr_destroy(&attr));
+    KIT_CHECK_EN(pthread_mutex_init(&room.door, NULL));
     atomic_init(&room.inside, 0);
     atomic_init(&room.most_inside, 0);
     if (sem_init(&room.permits, 0, (unsigned)limit) == -1) /* 0: shared by threads only */
@@ -129,6 +165,8 @@ int main(int argc, char *argv[])
     free(workers);
     if (sem_destroy(&room.permits) == -1)
         kit_die_errno("sem_destroy");
+    KIT_CHECK_EN(pthread_cond_destroy(&room.full));
+    KIT_CHECK_EN(pthread_mutex_destroy(&room.door));
 
     int most = atomic_load(&room.most_inside);
     if (most == limit) {
