@@ -4,7 +4,10 @@
 # built beside it, against a real local server started for the suite (chapter 09's loop_server,
 # on a free port). Concurrency is proved by the server's own count of requests in flight
 # (/stats): at most K, and at least min(K, N). Then: each outcome right; retries exact, with a
-# doubling backoff that holds up nobody; every transfer in the calling thread; nothing left.
+# doubling backoff that holds up nobody; a window refilled as each transfer ends, proven by the
+# driver's own server holding slow URLs until the fast ones were answered (a rendezvous: no
+# load changes the verdict); every failure class worth retrying retried; every transfer in the
+# calling thread; nothing left.
 
 load grade
 load ../server
@@ -58,6 +61,23 @@ CURLcode of CURLMSG_DONE; count body bytes in CURLOPT_WRITEFUNCTION; set CURLOPT
         "when an attempt ends worth retrying and retries are left, note when it is due \
 (backoff x 2^(attempts - 1) from now) and start it when it is due and a slot is free; never \
 sleep in the loop: let curl_multi_poll's timeout wake you (README.md hints 4-5)"
+}
+
+@test "[3] a window of K, refilled as each transfer ends: slow URLs hold up none of the fast ones" {
+    fetch 30 --test=window
+    expect_ok "each slot refilled as its transfer ends: at K = 2 one slow URL, at K = 3 two, \
+answered only once every fast URL was, through the slots they leave free" \
+        "do not start K and wait for all K to end: each time curl_multi_info_read says one \
+ended, start the next URL at once, before sleeping again (README.md hint 2)"
+}
+
+@test "[2] every failure the header calls worth retrying is retried: no answer, partial, reset, timeout" {
+    fetch 20 --test=classes
+    expect_ok "no answer, a partial body, a reset, a timeout, a refused connection and a 502 \
+each retried, with exact attempts and outcomes" \
+        "retry CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING, \
+CURLE_PARTIAL_FILE, CURLE_RECV_ERROR, CURLE_SEND_ERROR and any status of 500 or more (the list \
+in lib/fetch_all.h); count only the last attempt's bytes (README.md hints 3-4)"
 }
 
 @test "[2] every transfer in the calling thread (the multi interface), not a thread per URL" {

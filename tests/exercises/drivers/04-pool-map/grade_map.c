@@ -183,15 +183,6 @@ static void meet_wait(bool (*ready)(long), long arg, const struct timespec *dead
     KIT_CHECK_EN(pthread_cond_broadcast(&meet.changed));
 }
 
-static struct timespec meet_deadline(void)
-{
-    struct timespec deadline;
-    if (clock_gettime(CLOCK_REALTIME, &deadline) != 0)
-        kit_die_errno("clock_gettime");
-    deadline.tv_sec += MEET_TIMEOUT_S;
-    return deadline;
-}
-
 static int meet_workers; /* W of the at-once test */
 
 static bool all_inside(long unused)
@@ -204,7 +195,7 @@ static bool all_inside(long unused)
 static int rendezvous(void *arg, long *result)
 {
     const struct input *input = arg;
-    struct timespec deadline = meet_deadline();
+    struct timespec deadline = kit_deadline(CLOCK_REALTIME, MEET_TIMEOUT_S);
     KIT_CHECK_EN(pthread_mutex_lock(&meet.lock));
     pthread_t self = pthread_self();
     bool known = false;
@@ -262,7 +253,7 @@ static size_t share_count;
 static int hold_first(void *arg, long *result)
 {
     const struct input *input = arg;
-    struct timespec deadline = meet_deadline();
+    struct timespec deadline = kit_deadline(CLOCK_REALTIME, MEET_TIMEOUT_S);
     KIT_CHECK_EN(pthread_mutex_lock(&meet.lock));
     if (input->value == 0)
         meet_wait(others_done, (long)share_count, &deadline);

@@ -17,6 +17,12 @@
  *               served, K kept, the backoff doubling (the call lasts at least 0.05 + 0.1 +
  *               0.2 s); then a URL waiting 1.5 s for its retry holds up nobody: the four other
  *               URLs are served within the first second
+ *   window      one or two slow URLs among fast ones, at K = 2 and 3, on the driver's own
+ *               server: a slow one answers only once every fast one was answered, which needs
+ *               each slot refilled as its transfer ends (K in batches never gets there)
+ *   classes     each failure worth retrying, alone: no answer, a partial body, a reset (the
+ *               driver's own server), a timeout, a refused connection, a 502: every one
+ *               retried, exact attempts and outcomes, one request per attempt
  *   one-thread  10 x /delay/0.3 at K = 10: at most one thread besides the caller's ever runs
  *   clean       20 calls with every kind of ending: afterwards no more descriptors, threads,
  *               heap, or connections and requests open on the server, than after the first
@@ -33,12 +39,15 @@
 #include <getopt.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -55,7 +64,7 @@
 static const char usage[] =
     "Usage: grade_fetch [options]\n"
     "Checks a fetch_all.h implementation against the local server (exercise 05's grader).\n"
-    "  -t, --test=NAME        limit, results, retries, one-thread or clean\n"
+    "  -t, --test=NAME        limit, results, retries, window, classes, one-thread or clean\n"
     "  -s, --server=URL       the local server, e.g. http://127.0.0.1:8080\n"
     "  -k, --max-in-flight=N  K for the limit test (default 3)\n"
     "  -n, --urls=N           URLs for the limit test (default 10)\n"
@@ -157,6 +166,192 @@ static struct figures server_figures(const char *path)
                &f.requests, &f.in_flight, &f.max_in_flight, &f.connections) != 4)
         kit_die("unexpected /stats: %s", text);
     return f;
+}
+
+/* The driver's own small HTTP server (tests window and classes), for what the local server
+ * cannot do on cue: a slow URL that answers only once the driver saw the fast ones answered (a
+ * rendezvous, so no load on the machine changes the verdict), and each transport failure that
+ * fetch_all.h calls worth retrying. One thread accepts; a thread per connection reads one
+ * request and answers with Connection: close (no connection is reused, so every attempt is a
+ * connection of its own). Paths:
+ *   /fast/I                   200, "fast\n"
+ *   /gate/N                   200, "gate\n", once N /fast answers went out (5 s at most: then
+ *                             it answers anyway, and the window test says what held it up)
+ *   /fail/MODE/N/ID           the first N requests for ID fail by MODE, later ones get 200,
+ *                             "ok\n": close (no answer: CURLE_GOT_NOTHING), partial (10 of
+ *                             100 body bytes: CURLE_PARTIAL_FILE), reset (a TCP reset:
+ *                             CURLE_RECV_ERROR) */
+enum { GATE_TIMEOUT_S = 5, FAIL_IDS = 16 };
+
+static struct {
+    int port;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    long requests, fast_answered; /* guarded by lock, like every field below */
+    int in_flight, most_in_flight;
+    bool gate_timed_out;
+    long fast_when_timed_out; /* fast answers when a gate gave up waiting */
+    struct {
+        char id[32];
+        int seen;
+    } fails[FAIL_IDS];
+} own = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+
+/* Zero the own server's figures (between calls; no request is in flight then). */
+static void own_reset(void)
+{
+    KIT_CHECK_EN(pthread_mutex_lock(&own.lock));
+    own.requests = own.fast_answered = 0;
+    own.most_in_flight = 0;
+    own.gate_timed_out = false;
+    KIT_CHECK_EN(pthread_mutex_unlock(&own.lock));
+}
+
+/* How many requests for @p id came so far, this one included. */
+static int own_attempt(const char *id)
+{
+    int slot = 0;
+    while (slot < FAIL_IDS && own.fails[slot].id[0] != '\0' && strcmp(own.fails[slot].id, id) != 0)
+        slot++;
+    if (slot == FAIL_IDS)
+        kit_die("the driver's server: more than %d ids", FAIL_IDS);
+    snprintf(own.fails[slot].id, sizeof own.fails[slot].id, "%s", id);
+    return ++own.fails[slot].seen;
+}
+
+static void own_answer(int fd, const char *body)
+{
+    char text[256];
+    int size = snprintf(text, sizeof text,
+                        "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                        strlen(body), body);
+    (void)kit_write_full(fd, text, (size_t)size); /* a client gone is its own business */
+}
+
+/* One request on @p fd, answered as its path says. Returns whether /fast was answered. */
+static bool own_serve(int fd, const char *path)
+{
+    char mode[16], id[32];
+    int n;
+    if (strncmp(path, "/fast/", 6) == 0) {
+        own_answer(fd, "fast\n");
+        return true;
+    }
+    if (sscanf(path, "/gate/%d", &n) == 1) {
+        struct timespec deadline = kit_deadline(CLOCK_REALTIME, GATE_TIMEOUT_S);
+        KIT_CHECK_EN(pthread_mutex_lock(&own.lock));
+        while (own.fast_answered < n && !own.gate_timed_out) {
+            int error = pthread_cond_timedwait(&own.changed, &own.lock, &deadline);
+            if (error == ETIMEDOUT) {
+                own.gate_timed_out = true;
+                own.fast_when_timed_out = own.fast_answered;
+            } else if (error != 0)
+                kit_die_en(error, "pthread_cond_timedwait");
+        }
+        KIT_CHECK_EN(pthread_mutex_unlock(&own.lock));
+        own_answer(fd, "gate\n");
+    } else if (sscanf(path, "/fail/%15[a-z]/%d/%31[a-z0-9-]", mode, &n, id) == 3) {
+        KIT_CHECK_EN(pthread_mutex_lock(&own.lock));
+        bool fail = own_attempt(id) <= n;
+        KIT_CHECK_EN(pthread_mutex_unlock(&own.lock));
+        static const char partial[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
+                                      "Connection: close\r\n\r\n0123456789";
+        if (!fail)
+            own_answer(fd, "ok\n");
+        else if (strcmp(mode, "partial") == 0)
+            (void)kit_write_full(fd, partial, sizeof partial - 1);
+        else if (strcmp(mode, "reset") == 0) /* close with a reset, not a FIN */
+            (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){1, 0},
+                             sizeof(struct linger));
+        /* close: no answer at all */
+    } else {
+        static const char missing[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                                      "Connection: close\r\n\r\n";
+        (void)kit_write_full(fd, missing, sizeof missing - 1);
+    }
+    return false;
+}
+
+static void *own_connection(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char request[2048];
+    size_t have = 0;
+    struct timeval wait = {.tv_sec = 10};
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    while (have < sizeof request - 1) { /* up to the blank line that ends the headers */
+        ssize_t got = read(fd, request + have, sizeof request - 1 - have);
+        if (got <= 0)
+            break;
+        have += (size_t)got;
+        request[have] = '\0';
+        if (strstr(request, "\r\n\r\n") != NULL)
+            break;
+    }
+    request[have] = '\0';
+    char path[256];
+    if (sscanf(request, "GET %255s HTTP/", path) == 1) {
+        KIT_CHECK_EN(pthread_mutex_lock(&own.lock));
+        own.requests++;
+        if (++own.in_flight > own.most_in_flight)
+            own.most_in_flight = own.in_flight;
+        KIT_CHECK_EN(pthread_mutex_unlock(&own.lock));
+        bool fast = own_serve(fd, path);
+        KIT_CHECK_EN(pthread_mutex_lock(&own.lock));
+        own.in_flight--;
+        own.fast_answered += fast;
+        KIT_CHECK_EN(pthread_cond_broadcast(&own.changed));
+        KIT_CHECK_EN(pthread_mutex_unlock(&own.lock));
+    }
+    close(fd);
+    return NULL;
+}
+
+static void *own_accept(void *arg)
+{
+    int listener = (int)(intptr_t)arg;
+    for (;;) {
+        int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+        if (fd == -1) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            kit_die_errno("the driver's server: accept");
+        }
+        pthread_t thread;
+        KIT_CHECK_EN(pthread_create(&thread, NULL, own_connection, (void *)(intptr_t)fd));
+        KIT_CHECK_EN(pthread_detach(thread));
+    }
+    return NULL;
+}
+
+/* Start the driver's own server on a free port of 127.0.0.1 (it runs until the driver exits). */
+static void own_start(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof address;
+    if (fd == -1 || bind(fd, (struct sockaddr *)&address, sizeof address) == -1 ||
+        listen(fd, 64) == -1 || getsockname(fd, (struct sockaddr *)&address, &len) == -1)
+        kit_die_errno("the driver's server: socket, bind or listen");
+    own.port = ntohs(address.sin_port);
+    pthread_t thread;
+    KIT_CHECK_EN(pthread_create(&thread, NULL, own_accept, (void *)(intptr_t)fd));
+    KIT_CHECK_EN(pthread_detach(thread));
+}
+
+/* A URL on the driver's own server. */
+static char *on_own(const char *fmt, ...) KIT_PRINTF(1, 2);
+static char *on_own(const char *fmt, ...)
+{
+    char *path, *url;
+    va_list args;
+    va_start(args, fmt);
+    if (vasprintf(&path, fmt, args) < 0 ||
+        asprintf(&url, "http://127.0.0.1:%d%s", own.port, path) < 0)
+        kit_die_errno("asprintf");
+    va_end(args);
+    free(path);
+    return keep_reachable(url);
 }
 
 /* Bind a port on 127.0.0.1 and never listen: a connection there is refused at once. */
@@ -353,6 +548,73 @@ static void test_retries(void)
     printf("OK: retries exact, within K, with a doubling backoff, holding up nobody\n");
 }
 
+/* window: K slots refilled as each transfer ends. The /gate URLs answer only once every /fast
+ * URL was answered: through the slots the gates leave free, one after another. K at a time in
+ * batches never gets there (a batch waits for its gate, the gate for the next batches). */
+static void window_call(int k, size_t count, const int gate_at[], int gates)
+{
+    struct expected *want = keep_reachable(calloc(count, sizeof want[0]));
+    if (want == NULL)
+        kit_die_errno("calloc");
+    int fast = (int)count - gates;
+    for (size_t i = 0; i < count; i++)
+        want[i] = (struct expected){on_own("/fast/%zu", i), CURLE_OK, 200, 5, 1};
+    for (int g = 0; g < gates; g++)
+        want[gate_at[g]].url = on_own("/gate/%d", fast);
+    own_reset();
+    check_call(want, count, &(struct fetch_settings){k, 0, 0.1, 2 * GATE_TIMEOUT_S});
+    KIT_CHECK_EN(pthread_mutex_lock(&own.lock));
+    bool held_up = own.gate_timed_out;
+    int most = own.most_in_flight;
+    long answered = own.fast_when_timed_out;
+    KIT_CHECK_EN(pthread_mutex_unlock(&own.lock));
+    if (held_up)
+        broken("K = %d, %d slow URL%s among %d fast ones: each slow one answers once every fast "
+               "one was answered, through the slots left free, each refilled as its transfer "
+               "ends; after %d s only %ld of the %d fast ones had been answered (K at a time "
+               "in batches, waiting for the slowest of each?)",
+               k, gates, gates == 1 ? "" : "s", fast, GATE_TIMEOUT_S, answered, fast);
+    if (most > k)
+        broken("at most K = %d requests in flight at once; the driver's server saw %d", k, most);
+}
+
+static void test_window(void)
+{
+    own_start();
+    window_call(2, 7, (const int[]){0}, 1);
+    window_call(3, 10, (const int[]){1, 4}, 2);
+    printf("OK: each slot refilled as its transfer ended: the slow URLs held up none of the "
+           "fast ones (K = 2 and 3)\n");
+}
+
+/* classes: every failure that fetch_all.h calls worth retrying is retried, each class alone:
+ * no answer, a partial body, a reset, a timeout, a refused connection, a 5xx. */
+static void test_classes(void)
+{
+    own_start();
+    long id = (long)getpid() * 1000 + (long)(kit_now() * 10) % 1000;
+    struct expected want[] = {
+        {on_own("/fail/close/1/a-%ld", id), CURLE_OK, 200, 3, 2},
+        {on_own("/fail/partial/1/b-%ld", id), CURLE_OK, 200, 3, 2},
+        {on_own("/fail/reset/1/c-%ld", id), CURLE_OK, 200, 3, 2},
+        {on_own("/fail/close/9/d-%ld", id), CURLE_GOT_NOTHING, 0, 0, 3},
+        {on_server("/stall"), CURLE_OPERATION_TIMEDOUT, 0, 0, 3},
+        {refused_url, CURLE_COULDNT_CONNECT, 0, 0, 3},
+        {on_server("/status/502"), CURLE_OK, 502, -1, 3},
+    };
+    want[6].bytes = answers(want[6].url).bytes;
+    own_reset();
+    check_call(want, sizeof want / sizeof want[0], &(struct fetch_settings){7, 2, 0.01, 0.3});
+    KIT_CHECK_EN(pthread_mutex_lock(&own.lock));
+    long requests = own.requests;
+    KIT_CHECK_EN(pthread_mutex_unlock(&own.lock));
+    if (requests != 2 + 2 + 2 + 3)
+        broken("one request per attempt on the driver's server: 9 (2 + 2 + 2 + 3); it saw %ld",
+               requests);
+    printf("OK: no answer, a partial body, a reset, a timeout, a refused connection and a 502 "
+           "each retried\n");
+}
+
 /* Threads in this process now. */
 static int thread_count(void)
 {
@@ -520,6 +782,10 @@ int main(int argc, char *argv[])
         test_results();
     else if (strcmp(test, "retries") == 0)
         test_retries();
+    else if (strcmp(test, "window") == 0)
+        test_window();
+    else if (strcmp(test, "classes") == 0)
+        test_classes();
     else if (strcmp(test, "one-thread") == 0)
         test_one_thread();
     else if (strcmp(test, "clean") == 0)
