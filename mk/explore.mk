@@ -27,10 +27,14 @@ EXPLORE_WRAPPED := pthread_create pthread_join pthread_exit pthread_mutex_lock \
     pthread_barrier_wait sem_init sem_wait sem_trywait sem_timedwait sem_post sem_getvalue \
     sched_yield nanosleep clock_nanosleep usleep sleep clock_gettime
 
-# The runtime and common/, plain; trace.c draws a replay's timeline.
-EXPLORE_PLAIN_SOURCES := $(wildcard $(EXPLORE_RUNTIME_DIR)/*.c) chapters/13-testing/lib/trace.c \
-    $(wildcard common/*.c)
-EXPLORE_PLAIN_OBJECTS := $(patsubst %.c,$(EXPLORE_BUILD)/plain/%.o,$(EXPLORE_PLAIN_SOURCES))
+# The runtime, then an archive of common/ and trace.c (which draws a replay's timeline), plain.
+# An archive, so that a program of chapter 13 links its own (instrumented) trace.o instead.
+EXPLORE_RUNTIME_OBJECTS := $(patsubst %.c,$(EXPLORE_BUILD)/plain/%.o,\
+    $(wildcard $(EXPLORE_RUNTIME_DIR)/*.c))
+EXPLORE_ARCHIVE_OBJECTS := $(patsubst %.c,$(EXPLORE_BUILD)/plain/%.o,\
+    chapters/13-testing/lib/trace.c $(wildcard common/*.c))
+EXPLORE_ARCHIVE := $(EXPLORE_BUILD)/plain/libexplore.a
+EXPLORE_PLAIN_OBJECTS := $(EXPLORE_RUNTIME_OBJECTS) $(EXPLORE_ARCHIVE_OBJECTS)
 
 # The program under test: its source, its folder, and what it links (instrumented).
 EXPLORE_SOURCE := $(if $(PROG),$(or $(wildcard $(PROG:.c=).c),\
@@ -51,7 +55,10 @@ $(EXPLORE_BUILD)/tsan/%.o: %.c mk/explore.mk | deps-build
 	$(Q)$(call say,CC,$<)$(CC) $(EXPLORE_CFLAGS) -fsanitize=thread -MMD -MP -c $< -o $@
 
 # -no-pie: the runtime's return addresses are the program's own, for addr2line to name lines.
-$(EXPLORE_PROGRAM): $(EXPLORE_TESTED_OBJECTS) $(EXPLORE_PLAIN_OBJECTS)
+$(EXPLORE_ARCHIVE): $(EXPLORE_ARCHIVE_OBJECTS)
+	$(Q)$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
+
+$(EXPLORE_PROGRAM): $(EXPLORE_TESTED_OBJECTS) $(EXPLORE_RUNTIME_OBJECTS) $(EXPLORE_ARCHIVE)
 	@mkdir -p $(@D)
 	$(Q)$(call say,LD,$@)$(CC) -no-pie -pthread $^ -o $@ \
 	    $(foreach call,$(EXPLORE_WRAPPED),-Wl,--wrap=$(call)) -lm $(LDFLAGS)

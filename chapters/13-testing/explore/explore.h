@@ -24,7 +24,21 @@ enum {
     EXPLORE_FRAMES = 8,             /**< call-stack frames kept per traced step */
     EXPLORE_MAX_STEPS = 200000,     /**< decisions after which a run counts as endless */
     EXPLORE_SHARED_WORDS = 1 << 14, /**< memory words known to be shared (a power of two) */
-    EXPLORE_FOUND = 1024,           /**< shared words one run may newly report */
+};
+
+/** What guards a shared memory word, as learnt over the runs so far. */
+enum explore_guard {
+    GUARD_UNKNOWN, /**< no access by one thread while another was alive and had used it */
+    GUARD_NONE,    /**< accessed by two threads with no lock in common: every access counts */
+    GUARD_LOCKS,   /**< always accessed holding one of `guards` (its lockset, as Eraser's) */
+};
+
+/** A memory word (address / 8) that two threads have used, one of them writing. */
+struct explore_word {
+    uintptr_t word;      /**< 0: an empty slot of the hash set */
+    uint8_t guard;       /**< enum explore_guard */
+    bool written_shared; /**< written while another thread that used it was alive */
+    uintptr_t guards[2]; /**< the mutexes held at every access so far (0: no more) */
 };
 
 /** What a step does (the trace's operation column). */
@@ -106,18 +120,17 @@ struct explore_shared {
     uint64_t pct_seed;  /**< nonzero: pick threads the PCT way (random mode) */
     uint32_t pct_depth; /**< PCT: priority change points + 1 */
     uint32_t pct_steps; /**< PCT: the decisions a run is expected to take */
-    /** The memory words (address / 8) that two threads have used, one of them writing, in the
-     *  runs so far: a hash set, 0 for an empty slot. Only an access to one of these (or a
-     *  synchronisation call) is worth a choice: see search.c. */
-    uintptr_t shared_words[EXPLORE_SHARED_WORDS];
+    /** The memory words two threads have used, one of them writing, in the runs so far, and
+     *  what guards each: a hash set that the runs update. Only an access to one of these,
+     *  unguarded, (or a synchronisation call) is worth a choice: see search.c. */
+    struct explore_word shared_words[EXPLORE_SHARED_WORDS];
     uint32_t shared_word_count;
-    bool all_visible; /**< the set is full: every access is worth a choice */
+    bool all_visible;        /**< the set is full: every access is worth a choice */
+    bool visibility_changed; /**< this run changed the set: the search starts again */
     /* out: */
-    uint32_t end;         /**< enum explore_end */
-    uint32_t steps;       /**< decisions taken */
-    uint32_t threads;     /**< threads the run had */
-    uint32_t found_count; /**< words this run found shared that shared_words lacks */
-    uintptr_t found[EXPLORE_FOUND];
+    uint32_t end;     /**< enum explore_end */
+    uint32_t steps;   /**< decisions taken */
+    uint32_t threads; /**< threads the run had */
     uint32_t choice_count;
     struct explore_choice choices[EXPLORE_CHOICES];
     uint32_t trace_count;
@@ -129,8 +142,9 @@ struct explore_shared {
  *  each forked run (to run main under control); the explorer itself exits when done. */
 void explore_main(int argc, char **argv);
 
-/** Is memory word @p word (an address / 8) in @p shared's set of shared words? */
-bool explore_word_is_shared(const struct explore_shared *shared, uintptr_t word, size_t *slot);
+/** Memory word @p word (an address / 8) in @p shared's set of shared words, or where it goes
+ *  (its `word` is then 0). */
+struct explore_word *explore_word_of(struct explore_shared *shared, uintptr_t word);
 
 /** The runtime: take control of this process's threads (in a fresh run, before main). */
 void explore_take_control(struct explore_shared *shared);

@@ -77,9 +77,9 @@ struct object {
     long count;      /* a semaphore's count; a barrier's arrivals */
     unsigned needed; /* a barrier's thread count */
     unsigned generation;
-    /* A memory word: the first thread to use it, whether a second one has, and any write. */
+    /* A memory word, in this run: the first thread to use it, whether another has, any write. */
     int first_user;
-    bool second_user, written, reported;
+    bool second_user, written;
 };
 
 enum { OBJECTS = 1 << 16 }; /* a power of two */
@@ -99,6 +99,8 @@ struct thread {
     uint64_t wait_ticket; /* a condition wait: its place in the line of waiters */
     int yields_in_a_row;  /* yields and sleeps with nobody else run in between */
     uint64_t priority;    /* random mode */
+    uintptr_t held[4];    /* the mutexes it holds (the first four) */
+    unsigned held_count;
     pthread_t real;
     void *(*start)(void *);
     void *argument;
@@ -368,25 +370,69 @@ static unsigned decide(bool yielding, bool visible)
     return next;
 }
 
-/* Is this memory access one another thread could see? Yes if its word is in the set of words
- * two threads used, one writing, in the runs so far; a word this run finds shared that the set
- * lacks is reported, and the explorer searches again with it (search.c says why). */
+static bool holds(const struct thread *thread, uintptr_t mutex)
+{
+    for (unsigned h = 0; h < thread->held_count; h++)
+        if (thread->held[h] == mutex)
+            return true;
+    return false;
+}
+
+static bool others_alive(void)
+{
+    for (unsigned t = 0; t < thread_count; t++)
+        if (t != (unsigned)self && threads[t].state == ALIVE)
+            return true;
+    return false;
+}
+
+/* Is this memory access one another thread could see, so that a choice before it matters?
+ *
+ * Only if its word is shared (two threads use it in some run, one writing), written while
+ * shared, and not guarded. Shared: accessed by a second thread while another thread that used
+ * it is alive; before that, a word set up by one thread and then handed over (through
+ * pthread_create, say) has one owner at a time. Guarded: always accessed holding one same
+ * mutex (its lockset, learnt as Eraser does): the word cannot change between this choice and
+ * the thread's next one, since any other thread would need that mutex first, so a choice here
+ * is one already made at the lock. What a run learns goes into the shared set, and the search
+ * starts again when the set changes (search.c). */
 static bool access_visible(const void *address, bool write)
 {
-    uintptr_t word = (uintptr_t)address >> 3;
-    size_t slot;
-    if (shared->all_visible || explore_word_is_shared(shared, word, &slot))
+    if (shared->all_visible)
         return true;
+    uintptr_t word = (uintptr_t)address >> 3;
     struct object *object = object_of((const void *)(word << 3));
     if (object->first_user != self)
         object->second_user = true;
-    object->written |= write;
-    if (object->second_user && object->written && !object->reported &&
-        shared->found_count < EXPLORE_FOUND) {
-        object->reported = true;
-        shared->found[shared->found_count++] = word;
+    if (!object->second_user || !others_alive())
+        return false; /* one owner at a time so far */
+    struct explore_word *known = explore_word_of(shared, word);
+    if (known->word == 0) {
+        if (++shared->shared_word_count > EXPLORE_SHARED_WORDS / 4 * 3)
+            shared->all_visible = true; /* too many to keep: every access counts */
+        *known = (struct explore_word){.word = word, .guard = GUARD_UNKNOWN};
     }
-    return false;
+    struct thread *me = &threads[self];
+    if (write && !known->written_shared) {
+        known->written_shared = true;
+        shared->visibility_changed = true;
+    }
+    if (known->guard == GUARD_UNKNOWN) { /* the first lockset: what this thread holds */
+        known->guard = me->held_count > 0 ? GUARD_LOCKS : GUARD_NONE;
+        known->guards[0] = me->held_count > 0 ? me->held[0] : 0;
+        known->guards[1] = me->held_count > 1 ? me->held[1] : 0;
+        shared->visibility_changed |= known->written_shared;
+    } else if (known->guard == GUARD_LOCKS) { /* it shrinks to the mutexes this one holds */
+        for (int g = 0; g < 2; g++)
+            if (known->guards[g] != 0 && !holds(me, known->guards[g])) {
+                known->guards[g] = 0;
+                shared->visibility_changed |= known->written_shared;
+            }
+        if (known->guards[0] == 0 && known->guards[1] == 0)
+            known->guard = GUARD_NONE;
+    }
+    return known->written_shared && !(known->guard == GUARD_LOCKS &&
+                                      (holds(me, known->guards[0]) || holds(me, known->guards[1])));
 }
 
 /* A decision before this thread's next operation; returns when this thread may do it. */
@@ -548,6 +594,26 @@ static void clear_wait(struct thread *me)
     me->timed = me->timed_out = me->signalled = false;
 }
 
+/* Mutex @p object is now @p me's. */
+static void take(struct thread *me, struct object *object)
+{
+    object->owner = self;
+    if (me->held_count < 4)
+        me->held[me->held_count] = (uintptr_t)object->address;
+    me->held_count++;
+}
+
+/* Mutex @p object is free again. */
+static void release(struct thread *me, struct object *object)
+{
+    object->owner = -1;
+    unsigned kept = 0;
+    for (unsigned h = 0; h < me->held_count && h < 4; h++)
+        if (me->held[h] != (uintptr_t)object->address)
+            me->held[kept++] = me->held[h];
+    me->held_count = me->held_count > 4 ? me->held_count - 1 : kept;
+}
+
 static int lock(pthread_mutex_t *mutex, int op, const struct timespec *deadline)
 {
     struct thread *me = &threads[self];
@@ -564,7 +630,7 @@ static int lock(pthread_mutex_t *mutex, int op, const struct timespec *deadline)
     clear_wait(me);
     if (!free)
         return op == OP_TRYLOCK ? EBUSY : ETIMEDOUT;
-    object->owner = self;
+    take(me, object);
     return 0;
 }
 
@@ -593,7 +659,7 @@ static int unlock(pthread_mutex_t *mutex)
     struct object *object = object_of(mutex);
     if (object->owner != self)
         return EPERM;
-    object->owner = -1;
+    release(&threads[self], object);
     return 0;
 }
 
@@ -613,7 +679,7 @@ static int cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex, const struct 
         return EPERM;
     point(OP_COND_WAIT, cond, 0); /* the decision before releasing the mutex and sleeping */
     trace_step(OP_COND_WAIT, cond, 0, false, 0);
-    held->owner = -1;
+    release(me, held);
     me->wait = WAIT_COND;
     me->waits_for = object_of(cond);
     me->wait_ticket = ++tickets;
@@ -625,7 +691,7 @@ static int cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex, const struct 
     me->waits_for = held;
     point(OP_LOCK, mutex, 0);
     clear_wait(me);
-    held->owner = self;
+    take(me, held);
     return timed_out ? ETIMEDOUT : 0;
 }
 

@@ -122,7 +122,7 @@ static struct outcome run_once(struct explorer *explorer)
     shared->end = END_EXITED;
     shared->steps = shared->choice_count = shared->trace_count = 0;
     shared->threads = 1;
-    shared->found_count = 0;
+    shared->visibility_changed = false;
     memset(shared->waiters, 0, sizeof shared->waiters);
     if (ftruncate(explorer->output, 0) == -1 || lseek(explorer->output, 0, SEEK_SET) == -1)
         kit_die_errno("empty the run's output file");
@@ -179,29 +179,12 @@ static struct outcome run_once(struct explorer *explorer)
 
 /* ---- which memory is shared ---- */
 
-bool explore_word_is_shared(const struct explore_shared *shared, uintptr_t word, size_t *slot)
+struct explore_word *explore_word_of(struct explore_shared *shared, uintptr_t word)
 {
     size_t i = (size_t)((word * 0x9E3779B97F4A7C15u) >> 50) & (EXPLORE_SHARED_WORDS - 1);
-    while (shared->shared_words[i] != 0 && shared->shared_words[i] != word)
+    while (shared->shared_words[i].word != 0 && shared->shared_words[i].word != word)
         i = (i + 1) & (EXPLORE_SHARED_WORDS - 1);
-    *slot = i;
-    return shared->shared_words[i] == word;
-}
-
-/* Add the words the last run found shared to the set; true if there was a new one. */
-static bool learn_shared_words(struct explore_shared *shared)
-{
-    bool learnt = false;
-    for (uint32_t f = 0; f < shared->found_count && !shared->all_visible; f++) {
-        size_t slot;
-        if (explore_word_is_shared(shared, shared->found[f], &slot))
-            continue;
-        shared->shared_words[slot] = shared->found[f];
-        learnt = true;
-        if (++shared->shared_word_count > EXPLORE_SHARED_WORDS / 4 * 3)
-            shared->all_visible = true; /* too many to keep: every access counts */
-    }
-    return learnt || shared->found_count == EXPLORE_FOUND;
+    return &shared->shared_words[i];
 }
 
 /* ---- schedules ---- */
@@ -519,7 +502,7 @@ static void search(struct explorer *explorer, int bound, long *counted)
             snprintf(what, sizeof what, "run %ld", explorer->runs);
             report_failure(explorer, &outcome, what);
         }
-        if (learn_shared_words(shared)) { /* more choices than the tree so far had: again */
+        if (shared->visibility_changed) { /* the tree has other choice points: again */
             *counted = 0;
             depth = prefix = 0;
             continue;
