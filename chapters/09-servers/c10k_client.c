@@ -58,8 +58,10 @@ static void open_connections(int port, int *fds, long count)
 {
     for (long i = 0; i < count; i++) {
         fds[i] = connect_loopback(port);
+        const char *out_of = fds[i] == -1 ? out_of_what(errno) : NULL;
         if (fds[i] == -1)
-            kit_die_errno("connection %ld of %ld to 127.0.0.1:%d", i + 1, count, port);
+            kit_die_errno("connection %ld of %ld to 127.0.0.1:%d%s%s", i + 1, count, port,
+                          out_of ? ": " : "", out_of ? out_of : "");
     }
 }
 
@@ -93,7 +95,7 @@ static long hold_idle_connections(int port, int *fds, long count, pid_t server_p
         snprintf(cost, sizeof cost, ": %ld thread%s, %.1f MB resident", threads,
                  threads == 1 ? "" : "s", proc_number(status, "VmRSS:") / 1024);
     }
-    char held[64] = "the server refused GET /stats";
+    char held[64] = "the server did not answer GET /stats";
     if (open_now >= 0)
         snprintf(held, sizeof held, "the server holds %ld", open_now - 1);
     printf("1. opened %ld idle connections in %.2f s; %s%s\n", count, opened_s, held, cost);
@@ -238,7 +240,8 @@ int main(int argc, char *argv[])
         close(fds[i]);
     free(fds);
     local_server_stop(&server);
-    const char *failed = held < connections ? "the server did not hold every connection"
+    const char *failed = held < connections ? "the server did not hold every connection (a "
+                                              "server out of descriptors or threads says so)"
                          : status != 200    ? "the fresh request failed"
                                             : slow_failed;
     if (failed) {

@@ -169,7 +169,11 @@ static void start_client(int fd, const struct sockaddr_in *address)
     stats_connection_opened(&state.stats);
     int en = client_threads_start(threads, fd, run_client, c);
     if (en != 0) {
-        client_log(c, "no thread for this client", strerror(en));
+        client_log(c,
+                   en == EAGAIN ? "no thread for this client: out of threads (--max-threads, or "
+                                  "the system's: ulimit -u, kernel.threads-max, memory for stacks)"
+                                : "no thread for this client",
+                   strerror(en));
         reject(c, 503, "too many connections");
         linger_before_close(fd);
         close(fd);

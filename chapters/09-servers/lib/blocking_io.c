@@ -7,6 +7,7 @@
 #include "blocking_io.h"
 
 #include "kit.h"
+#include "net.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -75,9 +76,21 @@ void linger_before_close(int fd)
             ;
 }
 
+/* Out of descriptors (or memory): wait a moment before accepting again, saying so at most
+ * once a second. The pending connections stay in the kernel's queue. */
+static void pause_accept(int error, double *last_logged)
+{
+    if (kit_seconds_since(*last_logged) >= 1) {
+        fprintf(stderr, "%s: accept: %s: %s; pausing new connections for 0.1 s\n",
+                program_invocation_short_name, strerror(error), out_of_what(error));
+        *last_logged = kit_now();
+    }
+    kit_sleep(0.1);
+}
+
 void accept_until_stopped(int listen_fd, int stop_fd, double duration, accepted_fn *accepted)
 {
-    double start = kit_now();
+    double start = kit_now(), last_pause_logged = start - 1;
     for (;;) {
         double left = duration < 0 ? -1 : duration - kit_seconds_since(start);
         if (duration >= 0 && left <= 0)
@@ -96,8 +109,8 @@ void accept_until_stopped(int listen_fd, int stop_fd, double duration, accepted_
         int fd = accept4(listen_fd, (struct sockaddr *)&address, &length, SOCK_CLOEXEC);
         if (fd >= 0)
             accepted(fd, &address);
-        else if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS)
-            kit_sleep(0.1); /* out of descriptors: let some clients leave first */
+        else if (out_of_what(errno) != NULL)
+            pause_accept(errno, &last_pause_logged); /* let some clients leave first */
         else if (errno != EINTR && errno != ECONNABORTED && errno != EPROTO)
             fprintf(stderr, "%s: accept: %s\n", program_invocation_short_name, strerror(errno));
     }

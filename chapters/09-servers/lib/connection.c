@@ -12,6 +12,7 @@
 
 #include "endpoints.h"
 #include "http_parser.h"
+#include "net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -350,7 +351,8 @@ static void conn_open(struct server *s, int fd, const struct sockaddr_in *addres
     char *in = malloc(INITIAL_INPUT);
     int on = 1; /* answers go out at once, not held back to be merged (Nagle's algorithm) */
     if (c == NULL || in == NULL || setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on)) {
-        fprintf(stderr, "%s: new connection: %s\n", s->options.program, strerror(errno));
+        fprintf(stderr, "%s: new connection: %s: %s\n", s->options.program,
+                out_of_what(errno) ? out_of_what(errno) : "setsockopt", strerror(errno));
         free(c), free(in), close(fd);
         return;
     }
@@ -391,8 +393,8 @@ static void pause_accept(struct server *s, int error)
 {
     double now = ev_now(s->loop);
     if (now - s->last_pause_logged >= 1) {
-        fprintf(stderr, "%s: accept: %s: pausing new connections for %g s\n", s->options.program,
-                strerror(error), ACCEPT_PAUSE_S);
+        fprintf(stderr, "%s: accept: %s: %s; pausing new connections for %g s\n",
+                s->options.program, strerror(error), out_of_what(error), ACCEPT_PAUSE_S);
         s->last_pause_logged = now;
     }
     s->resume_timer = ev_after(s->loop, ACCEPT_PAUSE_S, on_resume_accept, s);

@@ -97,3 +97,15 @@ int send_all(int fd, const void *buf, size_t len)
     }
     return 0;
 }
+
+const char *out_of_what(int error)
+{
+    switch (error) {
+    case EMFILE: return "out of file descriptors (this process's limit: ulimit -n)";
+    case ENFILE: return "out of file descriptors (the system's limit: fs.file-max)";
+    case ENOMEM: return "out of memory";
+    case ENOBUFS: return "out of memory for socket buffers";
+    case EADDRNOTAVAIL: return "out of local ports (net.ipv4.ip_local_port_range)";
+    default: return NULL;
+    }
+}

@@ -25,6 +25,12 @@ int connect_loopback(int port);
  *  stderr, naming @p program, when the hard limit is below @p wanted. Returns the new limit. */
 long raise_open_files_limit(const char *program, long wanted);
 
+/** Running out of something, in words a reader can act on: "out of file descriptors (this
+ *  process's limit: ulimit -n)" for EMFILE, likewise ENFILE, ENOMEM, ENOBUFS and EADDRNOTAVAIL
+ *  (out of local ports); NULL for any other @p error. A server or client hitting a limit says
+ *  which one, not only the errno text. */
+const char *out_of_what(int error);
+
 /** Write the whole of @p buf to @p fd (a socket), resuming after partial writes and EINTR,
  *  without SIGPIPE. Returns 0, or -1 with errno set (EPIPE, ECONNRESET, EAGAIN on a timeout). */
 int send_all(int fd, const void *buf, size_t len);
