@@ -188,6 +188,105 @@ run_split() {
         fail "lost: $(cat "$BATS_TEST_TMPDIR/out")"
 }
 
+# ---- programs that run under mpirun (chapter 14's lib/mpi_job.c) ----------------------------
+# Run plainly, such a program starts mpirun as its child and copies the job's output to its own
+# stdout: mpirun alone exits 0 when its writes fail, and 1 without a word on Ctrl-C. These runs
+# go through mpirun (--help above never does). The programs are the sources that call
+# mpi_job_relaunch(): a new one is covered without editing this file.
+
+# The paths of the programs that start themselves under mpirun, one a line.
+mpi_programs() {
+    local src
+    for src in "$KIT_ROOT"/chapters/*/*.c; do
+        grep -q 'mpi_job_relaunch(' "$src" || continue
+        src=${src#"$KIT_ROOT/"}
+        echo "$KIT_ROOT/$KIT_BUILD/${src%.c}"
+    done
+}
+
+# Sanitizers make MPI's start several times slower: the timeouts grow to match.
+mpi_timeout() {
+    echo $((${KIT_SANITIZE:+4 *} 30))
+}
+
+# The job's processes (ranks, mpirun) not yet ended: zombies are left out, since an Open MPI
+# rank may linger as one for an instant before its parent reaps it.
+job_processes() {
+    ps -eo sid=,stat=,args= | awk -v sid="$1" -v prog="$2" \
+        '$1 == sid && $2 !~ /^Z/ && index($0, prog) && !/awk -v sid/'
+}
+
+@test "under mpirun: a failed write to stdout is reported and exits 1 (/dev/full, a closed pipe)" {
+    local prog fifo="$BATS_TEST_TMPDIR/fifo" err="$BATS_TEST_TMPDIR/stderr" bad=() checked=0
+    while read -r prog; do
+        checked=$((checked + 1))
+        out_status=0
+        timeout -k 2 "$(mpi_timeout)" "$prog" >/dev/full 2>"$err" </dev/null || out_status=$?
+        [ "$out_status" -eq 1 ] &&
+            grep -q ': write to stdout: No space left on device (ENOSPC)$' "$err" ||
+            bad+=("$prog >/dev/full (exit $out_status: $(cat "$err"))")
+        # A reader that reads nothing and leaves once mpirun has started: the program's first
+        # line (the mpirun command, written before mpirun starts) went into the pipe, and the
+        # job's own lines, which come later, find no reader.
+        rm -f "$fifo" && mkfifo "$fifo"
+        timeout -k 2 "$(mpi_timeout)" "$prog" >"$fifo" 2>"$err" </dev/null 3>&- &
+        local job=$! mpirun="" deadline=$((SECONDS + 10))
+        exec 4<"$fifo"
+        until mpirun=$(pgrep -x mpirun -P "$(pgrep -d, -P "$job")"); do
+            [ "$SECONDS" -lt "$deadline" ] || break
+            sleep 0.02
+        done
+        exec 4<&-
+        out_status=0
+        wait "$job" || out_status=$?
+        [ -n "$mpirun" ] && [ "$out_status" -eq 1 ] &&
+            grep -q ': write to stdout: Broken pipe (EPIPE)$' "$err" ||
+            bad+=("$prog, reader gone (mpirun ${mpirun:-never seen}, exit $out_status: $(cat "$err"))")
+    done < <(mpi_programs)
+    [ ${#bad[@]} -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}")"
+    [ "$checked" -gt 0 ] || fail "no program calls mpi_job_relaunch()"
+}
+
+# Ctrl-C (SIGINT to the whole process group) and SIGTERM to the program alone, sent while the
+# job runs: its ranks are stopped (SIGSTOP) first, so that it cannot end before the signal
+# comes, however quick the program. mpirun then stops them by force.
+@test "under mpirun: Ctrl-C and SIGTERM say 'interrupted', end with the signal, leave nothing" {
+    local prog signal out="$BATS_TEST_TMPDIR/out" bad=() checked=0
+    export OMPI_MCA_odls_base_sigkill_timeout=0 # mpirun kills stopped ranks without a 1 s wait
+    while read -r prog; do
+        checked=$((checked + 1))
+        for signal in INT TERM; do
+            setsid env --default-signal=INT,QUIT "$prog" >"$out" 2>&1 </dev/null 3>&- &
+            local job=$! mpirun="" ranks="" deadline=$((SECONDS + $(mpi_timeout)))
+            until mpirun=$(pgrep -x mpirun -P "$job") && ranks=$(pgrep -d' ' -P "$mpirun"); do
+                [ "$SECONDS" -lt "$deadline" ] || break
+                sleep 0.02
+            done
+            [ -n "$ranks" ] && kill -STOP $ranks
+            if [ "$signal" = INT ]; then kill -INT -- "-$job"; else kill -TERM "$job"; fi
+            deadline=$((SECONDS + $(mpi_timeout)))
+            while kill -0 "$job" 2>/dev/null && [[ $(ps -o stat= -p "$job") != Z* ]]; do
+                [ "$SECONDS" -lt "$deadline" ] || kill -KILL -- "-$job" 2>/dev/null
+                sleep 0.05
+            done
+            out_status=0
+            wait "$job" || out_status=$?
+            local expected=$((128 + $(kill -l "$signal")))
+            [ -n "$ranks" ] && [ "$out_status" -eq "$expected" ] &&
+                grep -q ": interrupted by SIG$signal: stopped mpirun and its [0-9]* ranks\$" "$out" ||
+                bad+=("$prog SIG$signal (ranks ${ranks:-never seen}, exit $out_status, not $expected): $(cat "$out")")
+            deadline=$((SECONDS + 5))
+            while [ -n "$(job_processes "$job" "$prog")" ] && [ "$SECONDS" -lt "$deadline" ]; do
+                sleep 0.1
+            done
+            [ -z "$(job_processes "$job" "$prog")" ] ||
+                bad+=("$prog SIG$signal left running: $(job_processes "$job" "$prog")")
+        done
+    done < <(mpi_programs)
+    [ ${#bad[@]} -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}")"
+    [ "$checked" -gt 0 ] || fail "no program calls mpi_job_relaunch()"
+}
+
 # ---- fatal messages (common/die.c) ----------------------------------------------------------
 
 @test "a fatal message keeps its reason, errno name and file:line however long the argument" {

@@ -2,7 +2,7 @@
  * @file mpi_job.c
  * @brief Starting a program under mpirun, checking MPI calls, leaving nothing running.
  */
-#define _GNU_SOURCE /* program_invocation_short_name */
+#define _GNU_SOURCE /* program_invocation_short_name, pipe2, sigabbrev_np */
 #include "mpi_job.h"
 
 #include "kit.h"
@@ -10,13 +10,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <mpi.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Built with AddressSanitizer (gcc says so with a macro, clang with a feature test)? */
@@ -141,6 +145,188 @@ static void print_shell_word(const char *word)
     putchar('\'');
 }
 
+/* The job that mpi_job_relaunch() started: mpirun, a child of this process, and the read end
+ * of the pipe its stdout goes into. This process copies that output to its own stdout,
+ * checking each write, and hears its stop signals through a signalfd (they stay blocked), so
+ * that what to do about them is decided here, in the loop, not in a signal handler. */
+struct job {
+    pid_t mpirun;
+    int output;  /* mpirun's stdout; -1 once it is at its end */
+    int signals; /* a signalfd for SIGINT, SIGTERM, SIGHUP and SIGCHLD */
+    int ranks;   /* for the message: how many ranks mpirun stops with it */
+    bool reaped; /* mpirun has ended, and wait_status says how */
+    int wait_status;
+    int stop_signal;    /* the stop signal that came, 0 if none */
+    bool output_failed; /* a write to our stdout failed: the rest is read and dropped */
+    double kill_at;     /* once asked to stop: when mpirun gets SIGKILL if still there */
+};
+
+/* How long mpirun may take to stop its ranks after SIGTERM. It asks them to end, and kills
+ * them after odls_base_sigkill_timeout (1 s): a few seconds is plenty. SIGKILL then; a rank
+ * dies with its mpirun (PR_SET_PDEATHSIG in mpi_job_start()). */
+static const double stop_grace_seconds = 3;
+
+/* Ask mpirun to stop the job: SIGTERM now, SIGKILL at job->kill_at. */
+static void stop_job(struct job *job)
+{
+    if (job->kill_at > 0)
+        return; /* already asked */
+    job->kill_at = kit_now() + stop_grace_seconds;
+    if (!job->reaped && kill(job->mpirun, SIGTERM) != 0)
+        kit_die_errno("kill mpirun (pid %d)", (int)job->mpirun);
+}
+
+/* What came on the signalfd: SIGCHLD (mpirun may have ended) or a stop signal. */
+static void take_signal(struct job *job)
+{
+    struct signalfd_siginfo info;
+    ssize_t got = read(job->signals, &info, sizeof info);
+    if (got == -1 && errno == EINTR)
+        return;
+    if (got != (ssize_t)sizeof info)
+        kit_die_errno("read the signalfd");
+    if (info.ssi_signo == SIGCHLD) {
+        pid_t ended;
+        while ((ended = waitpid(job->mpirun, &job->wait_status, WNOHANG)) == -1 && errno == EINTR)
+            continue;
+        if (ended == -1)
+            kit_die_errno("waitpid mpirun (pid %d)", (int)job->mpirun);
+        job->reaped = ended == job->mpirun;
+        return;
+    }
+    if (job->stop_signal == 0)
+        job->stop_signal = (int)info.ssi_signo;
+    stop_job(job);
+}
+
+/* What came from mpirun's stdout: copy it to ours, line-buffered and checked. A write that
+ * fails (a full disk, a reader that went away) stops the job: its results could not be seen. */
+static void copy_output(struct job *job)
+{
+    char buffer[4096];
+    ssize_t got = read(job->output, buffer, sizeof buffer);
+    if (got == -1 && errno == EINTR)
+        return;
+    if (got <= 0) { /* the end (0), or an error that leaves nothing more to read */
+        if (close(job->output) != 0)
+            kit_die_errno("close mpirun's output");
+        job->output = -1;
+        return;
+    }
+    if (job->output_failed)
+        return;
+    fwrite(buffer, 1, (size_t)got, stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        job->output_failed = true;
+        stop_job(job);
+    }
+}
+
+/* Run the job to its end: copy its output, pass on a stop, reap mpirun. */
+static void supervise(struct job *job)
+{
+    while (job->output != -1 || !job->reaped) {
+        struct pollfd ready[2] = {{.fd = job->signals, .events = POLLIN},
+                                  {.fd = job->output, .events = POLLIN}};
+        int timeout_ms = -1;
+        if (job->kill_at > 0 && !job->reaped) {
+            double left = job->kill_at - kit_now();
+            if (left <= 0) {
+                if (kill(job->mpirun, SIGKILL) != 0)
+                    kit_die_errno("kill mpirun (pid %d)", (int)job->mpirun);
+                job->kill_at = INFINITY; /* sent: from now on, wait for it to be reaped */
+            } else if (isfinite(left)) {
+                timeout_ms = (int)(left * 1000) + 1;
+            }
+        }
+        int count = poll(ready, job->output != -1 ? 2 : 1, timeout_ms);
+        if (count == -1 && errno != EINTR)
+            kit_die_errno("poll");
+        if (count > 0 && ready[0].revents != 0)
+            take_signal(job);
+        if (count > 0 && job->output != -1 && ready[1].revents != 0)
+            copy_output(job);
+    }
+}
+
+/* Start mpirun with @p command as a child whose stdout comes back through a pipe, supervise
+ * it to its end, and leave as it did. Why not exec mpirun in our place: mpirun writes what the
+ * ranks print and ignores a failed write (`> /dev/full` and `| head -1` both gave exit 0,
+ * nothing said), and on Ctrl-C or SIGTERM it stops the ranks and exits 1 without a word. Here,
+ * a failed write is reported and exits 1 (kit_cli_init's check at exit says why), and a stop
+ * signal stops mpirun and its ranks, says so, and ends this process with that signal. */
+KIT_NORETURN static void run_job(char *command[], int ranks)
+{
+    sigset_t stops, previous;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGHUP);
+    sigaddset(&stops, SIGCHLD);
+    /* mpirun is stopped and reaped on every exit, and so is a rank it leaves behind (mpirun
+     * stopped by force leaves its ranks to us, to reap once they die with it): see kit.h.
+     * Its signal handlers never run here: the stop signals stay blocked and are read from the
+     * signalfd below. */
+    kit_own_children();
+    /* SIGCHLD ignored (inherited so) would reap mpirun unseen: its default action is wanted. */
+    if (signal(SIGCHLD, SIG_DFL) == SIG_ERR)
+        kit_die_errno("signal SIGCHLD");
+    /* Blocked before the fork: a signal that comes while mpirun starts waits for the loop. */
+    if (sigprocmask(SIG_BLOCK, &stops, &previous) != 0)
+        kit_die_errno("sigprocmask");
+    struct job job = {.ranks = ranks};
+    int pipe_ends[2];
+    if ((job.signals = signalfd(-1, &stops, SFD_CLOEXEC)) == -1)
+        kit_die_errno("signalfd");
+    if (pipe2(pipe_ends, O_CLOEXEC) != 0)
+        kit_die_errno("pipe for mpirun's output");
+    job.mpirun = fork();
+    if (job.mpirun == -1)
+        kit_die_errno("fork to run mpirun");
+    if (job.mpirun == 0) { /* mpirun's stdout is the pipe; its signals are the defaults */
+        if (dup2(pipe_ends[1], STDOUT_FILENO) == -1)
+            kit_child_die_errno("dup2 the pipe onto mpirun's stdout");
+        kit_child_signal_defaults();
+        if (sigprocmask(SIG_SETMASK, &previous, NULL) != 0)
+            kit_child_die_errno("sigprocmask");
+        execvp(command[0], command);
+        kit_child_die_errno(
+            "run mpirun (it comes with Debian's openmpi-bin: make deps installs it)");
+    }
+    job.output = pipe_ends[0];
+    if (close(pipe_ends[1]) != 0)
+        kit_die_errno("close the pipe's write end");
+
+    supervise(&job);
+
+    if (close(job.signals) != 0)
+        kit_die_errno("close the signalfd");
+    if (job.stop_signal != 0) {
+        kit_stop_children(); /* ranks mpirun left: they die with it, reap them */
+        fflush(stdout);
+        fprintf(stderr, "%s: interrupted by SIG%s: stopped mpirun and its %d rank%s\n",
+                program_invocation_short_name, sigabbrev_np(job.stop_signal), job.ranks,
+                job.ranks == 1 ? "" : "s");
+        /* End as the signal would have ended us, had it not been blocked: the shell sees 130
+         * for Ctrl-C, 143 for SIGTERM. */
+        sigset_t only;
+        sigemptyset(&only);
+        sigaddset(&only, job.stop_signal);
+        if (signal(job.stop_signal, SIG_DFL) == SIG_ERR || raise(job.stop_signal) != 0 ||
+            sigprocmask(SIG_UNBLOCK, &only, NULL) != 0)
+            kit_die_errno("die of SIG%s", sigabbrev_np(job.stop_signal));
+        kit_die("still alive after SIG%s", sigabbrev_np(job.stop_signal)); /* cannot happen */
+    }
+    if (job.output_failed)
+        exit(EXIT_FAILURE); /* kit_cli_init's check at exit says which write failed and why */
+    if (WIFEXITED(job.wait_status))
+        exit(WEXITSTATUS(job.wait_status));
+    char how[96];
+    fprintf(stderr, "%s: mpirun %s\n", program_invocation_short_name,
+            kit_describe_status(job.wait_status, how, sizeof how));
+    exit(EXIT_FAILURE);
+}
+
 void mpi_job_relaunch(int argc, char *argv[], int ranks, const char *const mpirun_options[])
 {
     if (is_rank())
@@ -183,10 +369,10 @@ void mpi_job_relaunch(int argc, char *argv[], int ranks, const char *const mpiru
         print_shell_word(command[word]);
         putchar(word + 1 < words ? ' ' : '\n');
     }
-    if (fflush(stdout) != 0)
-        kit_die_errno("write to stdout");
-    execvp(command[0], command);
-    kit_die_errno("run mpirun (it comes with Debian's openmpi-bin: make deps installs it)");
+    /* Output nobody can see (`> /dev/full`): no job to run. The check at exit says why. */
+    if (fflush(stdout) != 0 || ferror(stdout))
+        exit(EXIT_FAILURE);
+    run_job(command, ranks);
 }
 
 int mpi_job_start(int *argc, char ***argv, int *size)

@@ -8,7 +8,9 @@
  *
  * Each program of the chapter is started plainly (`mpi_sum`), parses its options, and then
  * runs itself under mpirun with mpi_job_relaunch(), printing the exact command, so that
- * `--help` and a bad option never need MPI and the learner sees how a job is launched. Started
+ * `--help` and a bad option never need MPI and the learner sees how a job is launched. It stays
+ * as mpirun's parent, copying the job's output: a failed write to stdout and Ctrl-C or SIGTERM
+ * are then told as in every program of the kit, which mpirun alone does not do. Started
  * by mpirun (by the program itself or by hand, with a hostfile), every rank parses the same
  * command line; only rank 0 speaks (mpi_job_options_begin()).
  *
@@ -40,10 +42,14 @@ void mpi_job_options_begin(void);
 void mpi_job_options_end(void);
 
 /** Outside an mpirun job: print the mpirun command that runs this program (same arguments) on
- *  @p ranks ranks of this machine, then replace this process with it (never returns). Inside a
- *  job: return at once. mpirun gets --oversubscribe when @p ranks exceeds the CPUs this process
- *  may use, --allow-run-as-root when run as root, and @p mpirun_options (NULL-terminated, or
- *  NULL for none) before the program. */
+ *  @p ranks ranks of this machine, run it as a child, copy its output to stdout, and exit as it
+ *  did (never returns). A failed write to stdout stops the job and exits 1, saying why
+ *  (`> /dev/full` stops it before it starts); SIGINT, SIGTERM or SIGHUP stop mpirun and its
+ *  ranks, say
+ *  `interrupted by SIGINT: stopped mpirun and its 2 ranks`, and end this process with that
+ *  signal. Inside a job: return at once. mpirun gets --oversubscribe when @p ranks exceeds the
+ *  CPUs this process may use, --allow-run-as-root when run as root, and @p mpirun_options
+ *  (NULL-terminated, or NULL for none) before the program. */
 void mpi_job_relaunch(int argc, char *argv[], int ranks, const char *const mpirun_options[]);
 
 /** MPI_Init, with errors returned rather than fatal on MPI_COMM_WORLD; stdout line-buffered so
