@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # Exercise 03, bounded queue: grades exercises/03-bounded-queue/lib/queue.c (or a copy, see
 # grade.bash) with the grader's own driver, tests/exercises/drivers/03-bounded-queue/grade_queue.c,
-# built beside it. Blocking both ways, a woken thread that re-checks, close, and stress: every
-# item exactly once under many producers and consumers, on all CPUs and on one, and under
+# built beside it. Blocking both ways (a call waits when its thread is asleep in the queue and
+# has not returned: the kernel's word, not a delay), a woken thread that re-checks, several
+# waiters of each kind, close on an empty, a full and a part-full queue, and stress: every item
+# exactly once under many producers and consumers, on all CPUs and on one, and under
 # ThreadSanitizer. A queue that hangs is killed, with each thread's backtrace in the report.
 
 load grade
@@ -31,11 +33,32 @@ queue_get; README.md hints 1-4)"
 thread may already have taken the item (chapter 05's README, 'while, not if')"
 }
 
-@test "[2] close wakes every waiting get and put; get drains the queue, then says closed" {
-    grade_run --timeout 15 grade_queue --test=close
-    expect_ok "close wakes all waiters; put refused; get drains, then returns false" \
-        "queue_close sets closed under the lock and broadcasts both condition variables; the \
-wait loops also stop when closed (README.md hint 5)"
+HINT_CLOSE="queue_close sets closed under the lock and broadcasts both condition variables, \
+so that every waiter wakes, not one; the wait loops also stop when closed (README.md hint 5)"
+
+@test "[2] several getters waiting on an empty queue, and several putters on a full one, all served" {
+    grade_run --timeout 30 grade_queue --test=many-waiters
+    expect_ok "3 waiting gets get one item each; 3 waiting puts each get their item in" \
+        "a put wakes one getter, a get wakes one putter, every time, whoever else is waiting \
+(README.md hints 3-4)"
+}
+
+@test "[2] close wakes all 3 getters waiting on an empty queue; each returns false" {
+    grade_run --timeout 30 grade_queue --test=close-getters
+    expect_ok "every waiting get woken by close, returning false" "$HINT_CLOSE"
+}
+
+@test "[2] close wakes all 3 putters waiting on a full queue; the items in are drained, in order" {
+    grade_run --timeout 30 grade_queue --test=close-putters
+    expect_ok "every waiting put woken by close, returning false; then 1, 2, and closed" \
+        "$HINT_CLOSE"
+}
+
+@test "[2] a closed queue with free slots refuses puts; get drains it, then says closed" {
+    grade_run --timeout 15 grade_queue --test=close-room
+    expect_ok "put on a closed queue returns false even with room; get drains, then false" \
+        "queue_put checks closed under the lock before it stores anything, full or not; \
+queue_get returns false only once the queue is closed and empty (queue.h)"
 }
 
 @test "[4] stress: every item exactly once, order per producer kept, at 1x1 up to 8x8 threads" {

@@ -11,17 +11,24 @@
  *   stolen-wakeup  a getter woken for an item that another thread took waits again (while,
  *                  not if), 20 times over (rounds in which it wins the item prove nothing
  *                  and do not count)
- *   close          close wakes every waiting get and put; get drains, then says closed; put
- *                  after close is refused
+ *   many-waiters   3 getters waiting on an empty queue each get one of 3 items put; 3 putters
+ *                  waiting on a full queue each get their item in as gets make room
+ *   close-getters  close wakes 3 getters waiting on an empty queue; each returns false
+ *   close-putters  close wakes 3 putters waiting on a full queue; each returns false, and
+ *                  get then hands out the items that were in, in order, then says closed
+ *   close-room     a closed queue with free slots (one a getter has waited on) refuses a put
+ *                  (returns false, and the item never comes out); get hands out what is left,
+ *                  then says closed, every time
  *   stress         producers and consumers through a small queue: every item exactly once,
  *                  each producer's items in order
  *
- * "Waits" is judged by a thread not having returned 100 ms later, and "wakes" by its returning
- * within 5 s: a correct queue passes on any machine; a queue that does not wait returns in
- * microseconds.
+ * "Waits" is judged by the kernel: the calling thread is asleep (state S in
+ * /proc/self/task/TID/stat) and has not returned; a queue that does not wait returns instead,
+ * however busy the machine. "Wakes" is judged by its returning within 5 s.
  *
  * Usage: grade_queue --test=NAME [-p N] [-c N] [-n N] [-k N]
  */
+#define _GNU_SOURCE /* gettid() */
 #include "kit.h"
 #include "lib/queue.h"
 
@@ -36,15 +43,15 @@
 static const char usage[] =
     "Usage: grade_queue [options]\n"
     "Checks a queue.h implementation (the grader's driver for exercise 03).\n"
-    "  -t, --test=NAME       get-blocks, put-blocks, stolen-wakeup, close or stress\n"
+    "  -t, --test=NAME       get-blocks, put-blocks, stolen-wakeup, many-waiters,\n"
+    "                        close-getters, close-putters, close-room or stress\n"
     "  -p, --producers=N     stress: producer threads (default 4)\n"
     "  -c, --consumers=N     stress: consumer threads (default 4)\n"
     "  -n, --items=N         stress: items in all (default 20000)\n"
     "  -k, --capacity=N      stress: slots in the queue (default 2)\n"
     "  -h, --help            show this help and exit\n";
 
-static const double SETTLE_S = 0.1; /* time a waiting thread gets to (wrongly) return */
-static const double WAKE_S = 5.0;   /* time a woken thread gets to return */
+static const double WAKE_S = 5.0; /* time a woken thread gets to return */
 
 static _Noreturn void broken(const char *what)
 {
@@ -68,11 +75,13 @@ struct call {
     long item;          /* put: the item; get: what came out */
     bool returned_true; /* what the call returned */
     atomic_bool done;   /* set when the call has returned */
+    atomic_int tid;     /* the calling thread's id, once it runs */
 };
 
 static void *one_get(void *arg)
 {
     struct call *call = arg;
+    atomic_store(&call->tid, (int)gettid());
     call->returned_true = queue_get(call->queue, &call->item);
     atomic_store(&call->done, true);
     return NULL;
@@ -81,6 +90,7 @@ static void *one_get(void *arg)
 static void *one_put(void *arg)
 {
     struct call *call = arg;
+    atomic_store(&call->tid, (int)gettid());
     call->returned_true = queue_put(call->queue, call->item);
     atomic_store(&call->done, true);
     return NULL;
@@ -91,7 +101,39 @@ static void start(struct call *call, struct queue *queue, void *(*fn)(void *), l
     call->queue = queue;
     call->item = item;
     atomic_store(&call->done, false);
+    atomic_store(&call->tid, 0);
     KIT_CHECK_EN(pthread_create(&call->thread, NULL, fn, call));
+}
+
+/* Whether thread tid is asleep: blocked in the kernel, on a condition variable or a mutex. */
+static bool asleep(int tid)
+{
+    char path[64], stat[512];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        return false; /* gone: it returned */
+    size_t length = fread(stat, 1, sizeof stat - 1, file);
+    fclose(file);
+    stat[length] = '\0';
+    const char *state = strrchr(stat, ')'); /* the name may hold spaces and parentheses */
+    return state != NULL && state[1] == ' ' && state[2] == 'S';
+}
+
+/* Wait until the call waits in the queue (its thread asleep) or has returned: true if it waits.
+ * A call still running after WAKE_S without either (a busy wait) counts as waiting. */
+static bool waits(struct call *call)
+{
+    double start_time = kit_now();
+    while (kit_seconds_since(start_time) < WAKE_S) {
+        if (atomic_load(&call->done))
+            return false;
+        int tid = atomic_load(&call->tid);
+        if (tid != 0 && asleep(tid))
+            return !atomic_load(&call->done);
+        kit_sleep(0.001);
+    }
+    return !atomic_load(&call->done);
 }
 
 /* Wait up to WAKE_S for the call to return, then join it. */
@@ -115,8 +157,7 @@ static void test_get_blocks(void)
     struct queue *queue = make_queue(2);
     struct call get;
     start(&get, queue, one_get, 0);
-    kit_sleep(SETTLE_S);
-    if (atomic_load(&get.done))
+    if (!waits(&get))
         broken("queue_get on an empty queue returned at once; it must wait for an item");
     if (!queue_put(queue, 7))
         broken("queue_put on an open queue returned false");
@@ -134,8 +175,7 @@ static void test_put_blocks(void)
         broken("queue_put into free slots returned false");
     struct call put;
     start(&put, queue, one_put, 3);
-    kit_sleep(SETTLE_S);
-    if (atomic_load(&put.done))
+    if (!waits(&put))
         broken("a third queue_put into 2 slots returned at once; it must wait for room");
     long item = 0;
     if (!queue_get(queue, &item) || item != 1)
@@ -208,39 +248,133 @@ static void test_stolen_wakeup(void)
     printf("OK: %d times, a getter whose item was taken went back to waiting\n", judged);
 }
 
-static void test_close(void)
+enum { WAITERS = 3 };
+
+/* Start WAITERS calls of fn on queue (items first_item, first_item + 1, ...), each of which
+ * must wait: what_waits says where. */
+static void start_waiters(struct call calls[WAITERS], struct queue *queue, void *(*fn)(void *),
+                          long first_item, const char *what_waits)
+{
+    for (int w = 0; w < WAITERS; w++)
+        start(&calls[w], queue, fn, first_item + w);
+    for (int w = 0; w < WAITERS; w++) {
+        if (!waits(&calls[w])) {
+            char message[200];
+            snprintf(message, sizeof message, "%s returned at once; it must wait", what_waits);
+            broken(message);
+        }
+    }
+}
+
+static void test_many_waiters(void)
 {
     struct queue *queue = make_queue(1);
-    struct call gets[3], put;
-    for (int g = 0; g < 3; g++)
-        start(&gets[g], queue, one_get, 0);
-    kit_sleep(SETTLE_S);
-    queue_close(queue);
-    for (int g = 0; g < 3; g++) {
-        finish(&gets[g], "3 getters waiting on an empty queue were woken by close");
-        if (gets[g].returned_true)
-            broken("queue_get on a closed, empty queue returned true");
+    struct call gets[WAITERS], puts[WAITERS];
+    start_waiters(gets, queue, one_get, 0, "queue_get on an empty queue, with 2 others waiting,");
+    bool got[WAITERS] = {false};
+    for (long item = 1; item <= WAITERS; item++)
+        if (!queue_put(queue, item))
+            broken("queue_put on an open queue returned false");
+    for (int g = 0; g < WAITERS; g++) {
+        finish(&gets[g], "3 getters waiting on an empty queue were each woken by one of 3 puts");
+        long item = gets[g].item;
+        if (!gets[g].returned_true || item < 1 || item > WAITERS || got[item - 1])
+            broken("3 waiting getters each getting one of the items 1, 2, 3 put; got one "
+                   "returning false, or an item twice, or one never put");
+        got[item - 1] = true;
     }
     queue_destroy(queue);
 
     queue = make_queue(1);
-    if (!queue_put(queue, 5))
+    if (!queue_put(queue, 10))
         broken("queue_put into a free slot returned false");
-    start(&put, queue, one_put, 6);
-    kit_sleep(SETTLE_S);
-    queue_close(queue);
-    finish(&put, "a put waiting on a full queue was woken by close");
-    if (put.returned_true)
-        broken("a put waiting when the queue was closed returned true");
-    if (queue_put(queue, 7))
-        broken("queue_put on a closed queue returned true");
+    start_waiters(puts, queue, one_put, 11, "queue_put on a full queue, with 2 others waiting,");
     long item = 0;
-    if (!queue_get(queue, &item) || item != 5)
-        broken("queue_get on a closed queue did not first hand out the item left in it");
-    if (queue_get(queue, &item))
-        broken("queue_get on a closed, drained queue returned true");
+    if (!queue_get(queue, &item) || item != 10)
+        broken("the first queue_get did not return the item that was in the queue (10)");
+    bool put_in[WAITERS] = {false};
+    for (int g = 0; g < WAITERS; g++) {
+        if (!queue_get(queue, &item) || item < 11 || item >= 11 + WAITERS || put_in[item - 11])
+            broken("each of 3 waiting puts' items (11, 12, 13) coming out once as gets make "
+                   "room; got an item twice, or one never put");
+        put_in[item - 11] = true;
+    }
+    for (int p = 0; p < WAITERS; p++) {
+        finish(&puts[p], "3 putters waiting on a full queue were each woken as gets made room");
+        if (!puts[p].returned_true)
+            broken("a waiting put whose item went in returned false");
+    }
     queue_destroy(queue);
-    printf("OK: close woke 3 waiting gets and a waiting put; the item left was drained\n");
+    printf("OK: 3 waiting getters got one item each; 3 waiting putters each got theirs in\n");
+}
+
+static void test_close_getters(void)
+{
+    struct queue *queue = make_queue(1);
+    struct call gets[WAITERS];
+    start_waiters(gets, queue, one_get, 0, "queue_get on an empty queue");
+    queue_close(queue);
+    for (int g = 0; g < WAITERS; g++) {
+        finish(&gets[g], "3 getters waiting on an empty queue were all woken by close");
+        if (gets[g].returned_true)
+            broken("queue_get on a closed, empty queue returned true");
+    }
+    queue_destroy(queue);
+    printf("OK: close woke all 3 getters waiting on the empty queue; each returned false\n");
+}
+
+/* get hands out first..last in order, then says closed, twice over. */
+static void expect_drained(struct queue *queue, long first, long last)
+{
+    long item = 0;
+    for (long expected = first; expected <= last; expected++)
+        if (!queue_get(queue, &item) || item != expected)
+            broken("queue_get on a closed queue handing out every item left, in the order "
+                   "they went in, before it says closed; got one missing or out of order");
+    for (int again = 0; again < 2; again++)
+        if (queue_get(queue, &item))
+            broken("queue_get on a closed, drained queue returned true");
+}
+
+static void test_close_putters(void)
+{
+    struct queue *queue = make_queue(2);
+    if (!queue_put(queue, 1) || !queue_put(queue, 2))
+        broken("queue_put into free slots returned false");
+    struct call puts[WAITERS];
+    start_waiters(puts, queue, one_put, 3, "queue_put on a full queue");
+    queue_close(queue);
+    for (int p = 0; p < WAITERS; p++) {
+        finish(&puts[p], "3 putters waiting on a full queue were all woken by close");
+        if (puts[p].returned_true)
+            broken("a put waiting when the queue was closed returned true");
+    }
+    expect_drained(queue, 1, 2);
+    queue_destroy(queue);
+    printf("OK: close woke all 3 putters waiting on the full queue; the 2 items in were "
+           "drained\n");
+}
+
+static void test_close_room(void)
+{
+    struct queue *queue = make_queue(4);
+    struct call get; /* a queue in use: a getter has waited on it, and been served */
+    start(&get, queue, one_get, 0);
+    if (!waits(&get))
+        broken("queue_get on an empty queue returned at once; it must wait for an item");
+    if (!queue_put(queue, 9))
+        broken("queue_put on an open queue returned false");
+    finish(&get, "queue_get got an item put after it started waiting");
+    if (!get.returned_true || get.item != 9)
+        broken("queue_get woke up but did not return true with the item put (9)");
+    if (!queue_put(queue, 1) || !queue_put(queue, 2))
+        broken("queue_put into free slots returned false");
+    queue_close(queue);
+    if (queue_put(queue, 3))
+        broken("queue_put on a closed queue with free slots returning false; got true");
+    expect_drained(queue, 1, 2);
+    queue_destroy(queue);
+    printf("OK: the closed queue with room refused a put; the 2 items in were drained\n");
 }
 
 /* ---- stress ---- */
@@ -371,8 +505,14 @@ int main(int argc, char *argv[])
         test_put_blocks();
     else if (strcmp(test, "stolen-wakeup") == 0)
         test_stolen_wakeup();
-    else if (strcmp(test, "close") == 0)
-        test_close();
+    else if (strcmp(test, "many-waiters") == 0)
+        test_many_waiters();
+    else if (strcmp(test, "close-getters") == 0)
+        test_close_getters();
+    else if (strcmp(test, "close-putters") == 0)
+        test_close_putters();
+    else if (strcmp(test, "close-room") == 0)
+        test_close_room();
     else if (strcmp(test, "stress") == 0)
         test_stress(producers, consumers, items, capacity);
     else
