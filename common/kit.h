@@ -5,6 +5,7 @@
  * Every program in the kit links this library, so that the lesson in each program is the
  * concurrency, not the plumbing. Nothing concurrent lives here on purpose: a thread pool,
  * a queue or an event loop is a chapter's lesson and stays in that chapter, in full view.
+ * (The threads of kit_time_copies() are a measuring instrument, not a lesson.)
  *
  * Conventions the helpers follow:
  * - Functions returning -1 and setting errno are checked with kit_die_errno().
@@ -187,6 +188,26 @@ const char *kit_describe_status(int status, char *text, size_t size);
 /** The kit's one notation for a ratio of times: @p times_faster = old time / new time, as
  *  `x1.93 faster` (>= 1) or `x1.05 slower` (< 1), always 2 decimals. Returns @p text. */
 const char *kit_ratio_text(double times_faster, char text[32]);
+
+/** The ceiling of a CPU-bound speedup is measured, in the same run, as N copies of the
+ *  baseline's whole work run at once: on N idle CPUs they take as long as one, and whatever
+ *  other programs or the host took shows in their time just as in the contenders'. A program
+ *  times the copies in every round, beside the baseline and the contenders, and keeps the
+ *  fastest, as for them. */
+
+/** Run @p work(@p arg, i) on @p copies threads (1 to 64; i = 0 .. copies - 1, so that each copy
+ *  can keep its results apart), let go together: returns the seconds until the last ended. */
+double kit_time_copies(int copies, void (*work)(void *arg, int copy), void *arg);
+
+/** Print `ceiling: x1.97 faster (...)`, the ceiling @p copies x @p baseline_seconds /
+ *  @p copies_seconds, with a `note:` when it is well under @p copies (other programs had the
+ *  CPUs: no parallel run could gain here) or above it (a disturbed or cold baseline).
+ *  Returns the ceiling. */
+double kit_print_ceiling(int copies, double baseline_seconds, double copies_seconds);
+
+/** Print a `note:` when @p speedup, shown to 2 decimals, is above @p ceiling: the rounds were
+ *  not disturbed alike, so the figure is not a lesson. @p contender names it: "2 threads". */
+void kit_note_above_ceiling(const char *contender, double speedup, double ceiling);
 /** @} */
 
 /** @name Threads

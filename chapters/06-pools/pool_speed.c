@@ -15,8 +15,11 @@
  * The pool should come close to the independent processes: its overhead is one record each
  * way per chunk. The program prints both speedups, the pool's share of the independent
  * processes' speedup, and how many CPUs the pool kept busy (its workers' CPU time over the
- * wall-clock time). Each figure is the best of --rounds rounds: other programs can only slow a
- * round down. Under `taskset -c 0` every speedup is about x1.
+ * wall-clock time). Beside them stands the ceiling: K copies of the parent's whole sum run at
+ * once (K = workers or CPUs, the fewer), which on K idle CPUs take as long as one; a busy
+ * machine holds the ceiling down, and every speedup with it. The three ways and the copies
+ * take turns in each round, and each figure is the best of --rounds rounds: other programs can
+ * only slow a round down. Under `taskset -c 0` every speedup is about x1.
  *
  * See also: process_pool.c (the pool at work), task_size.c (when chunks get too small).
  *
@@ -50,15 +53,35 @@ struct timing {
     u128 total;
 };
 
+/* The whole sum, chunk after chunk: the parent's work, and each of the ceiling's copies'. */
+static u128 sum_chunks(const struct pp_task tasks[], size_t chunks)
+{
+    u128 total = 0;
+    for (size_t i = 0; i < chunks; i++)
+        total += sum_of_squares(tasks[i].first, tasks[i].count);
+    return total;
+}
+
 static struct timing time_alone(const struct pp_task tasks[], size_t chunks)
 {
-    struct timing t = {.total = 0};
     double start = kit_now();
-    for (size_t i = 0; i < chunks; i++)
-        t.total += sum_of_squares(tasks[i].first, tasks[i].count);
+    struct timing t = {.total = sum_chunks(tasks, chunks)};
     t.seconds = kit_seconds_since(start);
     t.cpus_in_use = 1;
     return t;
+}
+
+/* The ceiling's copies: each sums every chunk into its own total. */
+struct copies {
+    const struct pp_task *tasks;
+    size_t chunks;
+    u128 totals[PP_MAX_WORKERS];
+};
+
+static void sum_all_chunks(void *arg, int copy)
+{
+    struct copies *copies = arg;
+    copies->totals[copy] = sum_chunks(copies->tasks, copies->chunks);
 }
 
 /* W children, each waiting for the start pipe to close; child w sums chunks w, w + W, ... and
@@ -171,11 +194,19 @@ int main(int argc, char *argv[])
     printf("sum of squares of range(%ld) in %ld chunks, %d process%s, %d CPU(s), best of %ld\n",
            numbers, chunks, workers, workers == 1 ? "" : "es", kit_cpu_count(), rounds);
 
-    struct timing alone = {0}, independent = {0}, pooled = {0};
-    for (int round = 0; round < rounds; round++) { /* the three ways side by side, each round */
+    struct timing alone = {0}, independent = {0}, pooled = {0}, together = {0};
+    int copy_count = kit_cpu_count() < workers ? kit_cpu_count() : workers;
+    static struct copies copies;
+    copies = (struct copies){.tasks = tasks, .chunks = (size_t)chunks};
+    bool copies_right = true;
+    for (int round = 0; round < rounds; round++) { /* the ways and the copies side by side */
         keep_best(&alone, time_alone(tasks, (size_t)chunks), round);
         keep_best(&independent, time_independent(tasks, (size_t)chunks, workers), round);
         keep_best(&pooled, time_pool(&pool, tasks, (size_t)chunks), round);
+        struct timing copies_round = {kit_time_copies(copy_count, sum_all_chunks, &copies), 0, 0};
+        keep_best(&together, copies_round, round);
+        for (int i = 0; i < copy_count; i++)
+            copies_right = copies_right && copies.totals[i] == alone.total;
     }
     int reaped = pp_stop(&pool);
 
@@ -192,10 +223,16 @@ int main(int argc, char *argv[])
     printf("   CPUs in use: %.2f by the independent processes, %.2f by the pool "
            "(CPU time over wall-clock time)\n",
            independent.cpus_in_use, pooled.cpus_in_use);
+    double ceiling = kit_print_ceiling(copy_count, alone.seconds, together.seconds);
+    char contender[48];
+    snprintf(contender, sizeof contender, "%d independent processes", workers);
+    kit_note_above_ceiling(contender, independent_speedup, ceiling);
+    snprintf(contender, sizeof contender, "the pool of %d workers", workers);
+    kit_note_above_ceiling(contender, pool_speedup, ceiling);
 
     u128 expected = sum_of_squares_formula((uint64_t)numbers);
-    bool right =
-        alone.total == expected && independent.total == expected && pooled.total == expected;
+    bool right = alone.total == expected && independent.total == expected &&
+                 pooled.total == expected && copies_right;
     if (!right || reaped != workers) {
         printf("FAILED: totals %s the formula, %d of %d workers reaped cleanly\n",
                right ? "match" : "DO NOT MATCH", reaped, workers);

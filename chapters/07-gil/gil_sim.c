@@ -11,9 +11,11 @@
  *
  * What to see: a speedup table. With the lock, N threads take as long as 1 (about x1.0, however
  * many CPUs there are), and the lock changed hands every few milliseconds. Without it, plain C
- * threads run in parallel: close to x2 on 2 CPUs. On a single CPU (`taskset -c 0`) both are
- * about x1.0, and the program says so. The verdict checks that the lock really let only one
- * thread run a step at a time.
+ * threads run in parallel: close to x2 on 2 CPUs. Beside them, in the same rounds, K copies of
+ * the 1-thread work run at once (K = threads or CPUs, the fewer): the ceiling, what the CPUs
+ * gave in this run, so a busy machine's x1.1 is read as its load, not as a lesson. On a single
+ * CPU (`taskset -c 0`) both are about x1.0, and the program says so. The verdict checks that
+ * the lock really let only one thread run a step at a time.
  *
  * How it maps to CPython: the lock is CPython's GIL design in miniature (a mutex, a condition
  * variable with a timed wait, the drop request, the forced switch): see lib/sim_gil.h. CPython
@@ -41,7 +43,8 @@ static const char usage[] =
     "  -n, --steps=N       steps of work in all, shared out among the threads (default 8000)\n"
     "  -k, --step-size=N   work iterations in one step, a \"bytecode\" (default 4000)\n"
     "  -i, --interval=N    switch interval in milliseconds (default 5, as in CPython)\n"
-    "  -r, --repeat=N      runs of each case; the fastest counts (default 3)\n"
+    "  -r, --repeat=N      runs of each case (and of the ceiling's copies); the fastest counts\n"
+    "                      (default 3)\n"
     "  -h, --help          show this help and exit\n";
 
 /* What the threads of one run share. */
@@ -74,6 +77,13 @@ static void *compute_freely(void *arg)
     for (long step = 0; step < me->steps; step++)
         (void)kit_cpu_work(me->job->step_size);
     return NULL;
+}
+
+/* One copy of the 1-thread work, as the ceiling runs it: arg is a worker with every step. */
+static void one_thread_alone(void *arg, int copy)
+{
+    (void)copy;
+    compute_freely(arg);
 }
 
 /* A thread "running Python": it holds the lock while it runs steps, and between two steps hands
@@ -179,7 +189,14 @@ int main(int argc, char *argv[])
      * disturbed by it (the same reason Python's timeit reports the minimum). */
     struct timing best[2][2] = {0};
     long overlapping = 0;
+    int copies = cpus < threads ? cpus : threads;
+    struct job alone_job = {.gil = NULL, .step_size = step_size};
+    struct worker alone = {.job = &alone_job, .steps = steps};
+    double copies_seconds = 0;
     for (int round = 0; round < repeat; round++) {
+        double together = kit_time_copies(copies, one_thread_alone, &alone);
+        if (round == 0 || together < copies_seconds)
+            copies_seconds = together;
         for (int with_gil = 1; with_gil >= 0; with_gil--) {
             for (int on_n = 0; on_n <= 1; on_n++) {
                 struct timing run =
@@ -202,9 +219,14 @@ int main(int argc, char *argv[])
            best[0][0].seconds, best[0][1].seconds, without, best[0][1].cpus_in_use);
     printf("(CPUs in use: CPU time of the %d-thread run over its wall-clock time)\n\n", threads);
 
-    int parallel_cpus = cpus < threads ? cpus : threads;
-    printf("hoped for: up to x%d (%d threads on %d CPU(s)); the GIL held it to x%.2f\n",
-           parallel_cpus, threads, cpus, with_gil);
+    printf("hoped for: up to x%d (%d threads on %d CPU(s)); the GIL held it to x%.2f\n", copies,
+           threads, cpus, with_gil);
+    double ceiling = kit_print_ceiling(copies, best[0][0].seconds, copies_seconds);
+    char contender[48];
+    snprintf(contender, sizeof contender, "%d threads without a lock", threads);
+    kit_note_above_ceiling(contender, without, ceiling);
+    snprintf(contender, sizeof contender, "%d threads under the simulated GIL", threads);
+    kit_note_above_ceiling(contender, with_gil, ceiling);
     if (cpus < 2)
         printf("note: only 1 CPU here, so even without a lock the threads can only take turns\n"
                "      on it: ~x1.0 is the honest result. Give it 2 or more CPUs to see them run\n"

@@ -92,11 +92,37 @@ squares_up_to() {
     assert_success
     assert_line --regexp '^concurrent, all on CPU [0-9]+: [0-9.]+ s'
     assert_line --regexp '^parallel, free on [0-9]+ CPUs?: [0-9.]+ s'
-    assert_line --regexp '^speedup: x[0-9.]+ '
-    assert_line --regexp '^OK: measured x[0-9.]+'
+    assert_line --regexp '^speedup: x[0-9.]+ (faster|slower) '
     if [ "$(nproc)" -lt 2 ]; then
         assert_line --regexp '^OK: .*only 1 CPU, parallelism was not possible here'
+    else
+        assert_line --regexp '^OK: the threads ran where they were put; in parallel x[0-9.]+ (faster|slower), of a ceiling of x[0-9.]+ (faster|slower) in this run$'
     fi
+}
+
+# A ratio line's value as a number: "x1.25 faster" is 1.25, "x1.25 slower" is 0.8.
+ratio_value() {
+    grep -m1 -E "$1" <<<"$output" | grep -oE 'x[0-9.]+ (faster|slower)' | head -1 |
+        awk '{ v = substr($1, 2) + 0; print ($2 == "slower") ? 1 / v : v }'
+}
+
+# Whatever the load: the ceiling is measured in the same run with one copy of the job per CPU
+# the threads can use, and a speedup clearly above it (2% or more) is explained by a note.
+@test "concurrency_vs_parallelism: the speedup stands beside the ceiling of the same run" {
+    local copies=2
+    [ "$(nproc)" -ge 2 ] || copies=1
+    run_prog concurrency_vs_parallelism --threads=2 --rounds=3
+    assert_success
+    assert_line --regexp "^ceiling: x[0-9.]+ (faster|slower) \\($copies cop(y|ies) of the baseline's work"
+    local speedup ceiling
+    speedup=$(ratio_value '^speedup:')
+    ceiling=$(ratio_value '^ceiling:')
+    if awk -v s="$speedup" -v c="$ceiling" 'BEGIN { exit !(s > 1.02 * c) }'; then
+        assert_line --regexp '^note: 2 threads free on [0-9]+ CPUs x[0-9.]+ (faster|slower) is above the ceiling'
+    fi
+    run_on_one_cpu concurrency_vs_parallelism --threads=2 --rounds=2
+    assert_success
+    assert_line --regexp "^ceiling: x[0-9.]+ (faster|slower) \\(1 copy of the baseline's work took"
 }
 
 # The speedup itself is held to its target in make bench (see run_on_idle_cpus for why).

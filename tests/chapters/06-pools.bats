@@ -155,6 +155,13 @@ assert_gone() {
         assert_line --regexp '^   the pool reached [0-9.]+ of the independent processes. speedup$'
         assert_line --regexp '^OK: the three ways give the formula.s total; every worker reaped$'
     done
+    # The ceiling of the same rounds: a copy of the parent's whole sum per worker the CPUs run.
+    local copies=7 # the last run's workers, or the CPUs, the fewer
+    [ "$(nproc)" -ge 7 ] || copies=$(nproc)
+    assert_line --regexp "^ceiling: x[0-9.]+ (faster|slower) \\($copies cop(y|ies) of the baseline's work"
+    run_on_one_cpu pool_speed --workers=2 --numbers=1000003 --rounds=1
+    assert_success
+    assert_line --regexp "^ceiling: x[0-9.]+ (faster|slower) \\(1 copy of the baseline's work took"
 }
 
 # The speedup itself is held to its target in make bench (see run_on_idle_cpus for why).

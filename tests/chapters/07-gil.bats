@@ -18,6 +18,10 @@ cpus_in_use_on() {
     run_prog gil_sim
     assert_success
     assert_line --regexp '^OK: with the simulated GIL x[0-9.]+ .* without it x[0-9.]+$'
+    # The ceiling of the same rounds: one copy of the 1-thread work per thread the CPUs can run.
+    local copies=2
+    [ "$(nproc)" -ge 2 ] || copies=1
+    assert_line --regexp "^ceiling: x[0-9.]+ (faster|slower) \\($copies cop(y|ies) of the baseline's work"
 }
 
 @test "gil_sim: with the simulated GIL, 2 threads keep at most one CPU busy" {
