@@ -56,7 +56,7 @@ wait_for_children() {
 @test "perf_compare with no URL: its own server, the whole table, equal sums, the GIL on one CPU, nothing left" {
     run_in_session perf_compare
     assert_success
-    assert_line --regexp '^I/O-bound: 8 requests to http://127\.0\.0\.1:[0-9]+/delay/0\.1 '
+    assert_line --regexp '^I/O-bound: 8 requests to http://127\.0\.0\.1:[0-9]+/delay/0\.04 '
     local row
     for row in 'sequential \(libcurl easy\)' 'thread pool' 'event loop \(libcurl multi\)' \
         'sequential' 'process pool' 'threads \+ simulated GIL'; do
@@ -67,6 +67,11 @@ wait_for_children() {
     assert_line --regexp '^waits: most transfers in flight at once: 1 one after another, 8 on threads, 8 on the event loop'
     assert_line --regexp '^GIL: 0 steps began while another ran; '
     assert_line --regexp '^OK: same sums everywhere; the waits overlapped '
+    # The CPU-bound speedups stand beside the ceiling of the same rounds: a copy of the
+    # sequential way per worker (one per CPU, at least 2), or per CPU, the fewer.
+    local copies
+    copies=$(nproc)
+    assert_line --regexp "^ceiling: x[0-9.]+ (faster|slower) \\($copies cop(y|ies) of the baseline's work"
     # No load can make a correctly locked run keep two CPUs busy (chapter 07's bound).
     at_most "$(at_once_on 'threads \+ simulated GIL')" 1.3
 }
@@ -74,7 +79,7 @@ wait_for_children() {
 @test "perf_compare against the suite's server: every request counted, all in flight at once; CSV and chart" {
     server_stats_reset
     run_prog perf_compare --url="$KIT_SERVER_URL" --requests=6 --delay=0.15 --numbers=1e7 \
-        --csv="$BATS_TEST_TMPDIR/table.csv" --chart="$BATS_TEST_TMPDIR/chart.png"
+        --rounds=1 --csv="$BATS_TEST_TMPDIR/table.csv" --chart="$BATS_TEST_TMPDIR/chart.png"
     assert_success
     assert_line --regexp '^OK: '
     assert_line "CSV written to $BATS_TEST_TMPDIR/table.csv"
@@ -147,7 +152,8 @@ EOF
 --pages=501
 --processes=abc
 --url=
-stray-operand
+--pages=3 http://127.0.0.1:1/page
+--url=http://127.0.0.1:1 http://127.0.0.1:1/page
 EOF
     run_prog perf_compare --csv=/nonexistent/table.csv
     assert_failure 1
@@ -160,9 +166,9 @@ EOF
 @test "a URL where nothing listens: a line per failed transfer naming it, FAILED, exit 1" {
     local port
     port=$(refused_port)
-    run_prog perf_compare --url="http://127.0.0.1:$port" --requests=4 --numbers=1e6
+    run_prog perf_compare --url="http://127.0.0.1:$port" --requests=4 --numbers=1e6 --rounds=1
     assert_failure 1
-    assert_line --regexp "^sequential: error +--- .* http://127\.0\.0\.1:$port/delay/0\.1: transport error: Couldn't connect to server"
+    assert_line --regexp "^sequential: error +--- .* http://127\.0\.0\.1:$port/delay/0\.04: transport error: Couldn't connect to server"
     assert_line --regexp '^event_loop: \.\.\. and 1 more transfers failed$'
     assert_line --regexp '^FAILED: 12 transfers failed, 0 sums wrong, '
     run_prog news_scraper --url="http://127.0.0.1:$port" --pages=2 --rounds=1
@@ -185,6 +191,35 @@ EOF
     assert_line 'OK: threads, processes and the event loop found the same 12 titles'
 }
 
+# Pages given as URLs: the server's, and two files (libcurl reads file:// the same three ways).
+# The title is the document's own, html/head/title: a page without one is named, even when an
+# inline SVG of its body has a <title> of its own; a page with one keeps it, whatever the SVG's.
+@test "news_scraper with page URLs: each page's head title, and which pages had none" {
+    local dir=$BATS_TEST_TMPDIR
+    printf '<!DOCTYPE html>\n<html><body><p>No title of its own</p><svg><title>An icon</title></svg></body></html>\n' >"$dir/svg.html"
+    printf '<html><head><title>The  page\n own title</title></head><body><svg><title>An icon</title></svg></body></html>\n' >"$dir/titled.html"
+    run_prog news_scraper --rounds=1 "$KIT_SERVER_URL/news/7" "file://$dir/svg.html" \
+        "file://$dir/titled.html" "$KIT_SERVER_URL/json"
+    assert_success
+    assert_line --regexp "^4 pages given, $KIT_SERVER_URL/news/7 first; "
+    assert_line '    1  Local News 7: School robotics club heads to the nationals'
+    assert_line "    2  (no title in the page's head) file://$dir/svg.html"
+    assert_line '    3  The page own title'
+    assert_line "    4  (no title in the page's head) $KIT_SERVER_URL/json"
+    refute_output --partial 'An icon'
+    assert_line 'OK: threads, processes and the event loop found the same 2 titles, and no title in the head of 2 pages (named above)'
+}
+
+@test "news_scraper with page URLs: a page that cannot be fetched is named, FAILED, exit 1" {
+    local port
+    port=$(refused_port)
+    run_prog news_scraper --rounds=1 "$KIT_SERVER_URL/news/1" "http://127.0.0.1:$port/page"
+    assert_failure 1
+    assert_line --regexp "^threads: error +--- .* http://127\.0\.0\.1:$port/page: transport error: Couldn't connect to server"
+    assert_line "    2  (not read) http://127.0.0.1:$port/page"
+    assert_line 'FAILED: 3 pages went wrong (above): not every way found every title'
+}
+
 @test "news_scraper against the suite's server: every page fetched three ways each round, the right titles" {
     server_stats_reset
     run_prog news_scraper --url="$KIT_SERVER_URL" --pages=30 --threads=5 --processes=3 --rounds=2
@@ -196,11 +231,12 @@ EOF
 }
 
 @test "news_scraper: a worker process killed mid-way is named and its pages are lost, not waited for" {
-    # /stall?/news/N: the server never answers, so each worker waits (0.5 s timeout) for its page.
+    # /stall?/news/N: the server never answers, so each worker waits (2 s timeout) for its page:
+    # time enough, even on a busy machine, to find the workers and kill one while it waits.
     local out="$BATS_TEST_TMPDIR/out" tries=0
     rm -f "$BATS_TEST_TMPDIR/pid"
     timeout -k 2 "$(kit_timeout 30)" bash -c 'echo $$ >"$0"; exec "$@"' "$BATS_TEST_TMPDIR/pid" \
-        "$(prog_path news_scraper)" --url="$KIT_SERVER_URL/stall?" --timeout=0.5 --pages=2 \
+        "$(prog_path news_scraper)" --url="$KIT_SERVER_URL/stall?" --timeout=2 --pages=2 \
         --threads=2 --processes=2 --rounds=1 >"$out" 2>&1 3>&- &
     local waiter=$!
     until grep -q '^threads: ' "$out" 2>/dev/null; do # the threads have given up: processes next
@@ -213,6 +249,7 @@ EOF
     wait_for_children "$scraper" 2
     local victim
     victim=$(awk '{ print $1 }' "/proc/$scraper/task/$scraper/children")
+    [ -n "$victim" ] || fail "the workers were gone before one could be killed: $(cat "$out")"
     kill -KILL "$victim"
     local status=0
     wait "$waiter" || status=$?

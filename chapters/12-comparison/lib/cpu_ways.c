@@ -96,3 +96,31 @@ bool compute_run(enum compute_way way, struct sum_task tasks[], size_t count, in
     free(unused);
     return true;
 }
+
+/* The ceiling's copies: each runs the one-by-one way over its own row of tasks. */
+struct copies {
+    size_t count;
+    struct sum_task *tasks; /* copies x count */
+};
+
+static void compute_one_copy(void *arg, int copy)
+{
+    struct copies *copies = arg;
+    compute_run(COMPUTE_ONE_BY_ONE, copies->tasks + (size_t)copy * copies->count, copies->count, 1);
+}
+
+double compute_copies(int copies, size_t count, uint64_t numbers, long *wrong_sums)
+{
+    struct copies each = {.count = count,
+                          .tasks = calloc((size_t)copies * count, sizeof(struct sum_task))};
+    if (each.tasks == NULL)
+        kit_die_errno("calloc for %d x %zu tasks", copies, count);
+    for (size_t i = 0; i < (size_t)copies * count; i++)
+        each.tasks[i].numbers = numbers;
+    double seconds = kit_time_copies(copies, compute_one_copy, &each);
+    u128 expected = sum_of_squares_formula(numbers);
+    for (size_t i = 0; i < (size_t)copies * count; i++)
+        *wrong_sums += each.tasks[i].sum != expected;
+    free(each.tasks);
+    return seconds;
+}

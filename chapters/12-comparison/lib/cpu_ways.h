@@ -13,6 +13,7 @@
  *   takes each step only while holding chapter 07's simulated interpreter lock, handing it over
  *   between two steps when a waiting thread asks: what CPython's threads do.
  * The pools are started and stopped inside compute_run(), as a `with ...Executor()` block does.
+ * compute_copies() times the ceiling the speedups are shown beside: K copies of the first way.
  */
 #ifndef CPU_WAYS_H
 #define CPU_WAYS_H
@@ -55,5 +56,10 @@ void gil_job_destroy(struct gil_job *gil);
 /** Run the @p count tasks the way @p way says, on @p workers threads or processes. Returns
  *  false if a process pool's workers did not all exit with status 0. */
 bool compute_run(enum compute_way way, struct sum_task tasks[], size_t count, int workers);
+
+/** The ceiling of the CPU-bound speedups: @p copies copies of COMPUTE_ONE_BY_ONE over @p count
+ *  tasks of range(@p numbers) each, run at once on their own threads (kit_time_copies()).
+ *  Returns their wall time; adds to @p wrong_sums each sum that differs from the formula. */
+double compute_copies(int copies, size_t count, uint64_t numbers, long *wrong_sums);
 
 #endif /* CPU_WAYS_H */

@@ -17,21 +17,28 @@ CURL *page_easy_new(struct page *page)
     return easy;
 }
 
-/* The first <title> element under node, depth first. */
-static xmlNode *find_title(xmlNode *node)
+/* The first element child of node named name (HTML names: any case), or NULL. */
+static xmlNode *child_element(xmlNode *node, const char *name)
 {
-    for (; node != NULL; node = node->next) {
-        if (node->type == XML_ELEMENT_NODE && xmlStrcasecmp(node->name, BAD_CAST "title") == 0)
-            return node;
-        xmlNode *found = find_title(node->children);
-        if (found != NULL)
-            return found;
-    }
+    for (xmlNode *child = node ? node->children : NULL; child != NULL; child = child->next)
+        if (child->type == XML_ELEMENT_NODE && xmlStrcasecmp(child->name, BAD_CAST name) == 0)
+            return child;
     return NULL;
 }
 
-/* Parse the body with libxml2's HTML parser (forgiving, like a browser's) and keep the title
- * with its white space collapsed, cut at a character boundary if it is long. */
+/* The document's own title: html/head/title, where libxml2's parser puts a <title> written
+ * before the body (it adds the html and head elements a page leaves out). A <title> anywhere
+ * else, such as inside an inline SVG of the body, names that picture, not the page. */
+static xmlNode *head_title(htmlDocPtr doc)
+{
+    xmlNode *root = xmlDocGetRootElement(doc);
+    if (root == NULL || xmlStrcasecmp(root->name, BAD_CAST "html") != 0)
+        return NULL;
+    return child_element(child_element(root, "head"), "title");
+}
+
+/* Parse the body with libxml2's HTML parser (forgiving, like a browser's) and keep the head's
+ * title with its white space collapsed, cut at a character boundary if it is long. */
 void page_read_title(struct page *page)
 {
     page->has_title = false;
@@ -39,7 +46,7 @@ void page_read_title(struct page *page)
         htmlDocPtr doc =
             htmlReadMemory(page->body.data, (int)page->body.size, page->result.url, NULL,
                            HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
-        xmlNode *title = doc ? find_title(xmlDocGetRootElement(doc)) : NULL;
+        xmlNode *title = doc ? head_title(doc) : NULL;
         xmlChar *text = title ? xmlNodeGetContent(title) : NULL;
         size_t used = 0;
         const xmlChar *c = text;

@@ -25,7 +25,7 @@ struct page {
     struct fetch_result result; /**< first: CURLINFO_PRIVATE points here, so at the page */
     double timeout;             /**< seconds for the whole transfer */
     struct fetch_body body;     /**< the HTML as it arrives, freed once read */
-    bool has_title;             /**< a `<title>` element was found */
+    bool has_title;             /**< the page's head has a `<title>` (html/head/title) */
     bool lost;                  /**< its worker process died before sending it (processes) */
     char title[TITLE_SIZE];     /**< the title's text, white space collapsed */
 };
@@ -35,9 +35,10 @@ struct page {
  *  MAX_BODY ends the transfer with CURLE_WRITE_ERROR). */
 CURL *page_easy_new(struct page *page);
 
-/** After the transfer: parse the body, keep the text of the first `<title>` (white space collapsed,
- *  cut at a character boundary past TITLE_SIZE - 1 bytes) in page->title and say so in
- *  page->has_title; then free the body. A failed transfer has no title. */
+/** After the transfer: parse the body, keep the text of the document's own title, html/head/title
+ *  (white space collapsed, cut at a character boundary past TITLE_SIZE - 1 bytes), in
+ *  page->title and say so in page->has_title; then free the body. A `<title>` elsewhere (inside
+ *  an inline SVG, say) is not the page's. A failed transfer has no title. */
 void page_read_title(struct page *page);
 
 /** Fetch @p arg (a struct page), blocking, then read its title: what a thread or a worker
