@@ -1,11 +1,20 @@
 # Chapter 01, threads: what real parallelism buys on this machine (concurrency_vs_parallelism),
 # and how well sleeping threads overlap (many_threads). Sourced by tests/bench/run.
+# The speedup is judged against the ceiling the program measured in the same rounds (as many
+# copies of the whole job at once as there are threads or CPUs): threads that run in parallel
+# reach at least 0.9 of it, whatever other programs took (they slow the copies as much).
 
+threads_speedup='' threads_share=''
 if bench_run chapters/01-threads concurrency_vs_parallelism --rounds=10; then
-    bench_row "threads: one CPU vs all CPUs, same CPU-bound job" \
-        "x$(bench_value '^speedup:') faster" "-" "-"
-else
-    bench_row "threads: one CPU vs all CPUs, same CPU-bound job" "" "-" MISSED
+    threads_speedup=$(bench_ratio '^speedup:')
+    threads_share=$(bench_of_ceiling "$threads_speedup")
+fi
+bench_row "threads: one CPU vs all CPUs, same CPU-bound job" \
+    "${threads_speedup:+$(bench_ratio_words '^speedup:') (ceiling $(bench_ratio_words '^ceiling:'))}" \
+    "-" "$([ -n "$threads_speedup" ] && echo - || echo MISSED)"
+if [ "$(nproc)" -ge 2 ]; then
+    bench_row "  its share of the same run's ceiling" "$threads_share" ">= 0.9" \
+        "$(bench_at_least "$threads_share" 0.9)"
 fi
 
 if bench_run chapters/01-threads many_threads --threads=20 --sleep=0.2; then

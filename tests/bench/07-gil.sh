@@ -1,8 +1,10 @@
 # Chapter 07, the GIL: rows for tests/bench/run (sourced; its bench_* functions are in scope).
 # One run of gil_sim, scaled up to about 1 s per case and fastest of 3, gives both speedups:
-# 2 threads over 1 under the simulated GIL (target: no gain) and without any lock (target:
-# nearly x2, which needs 2 CPUs that nobody else is using: not judged on 1 CPU, or when other
-# processes took the CPUs). Python's own figure, the same CPU-bound work in 1 thread and then
+# 2 threads over 1 under the simulated GIL (target: no gain, judged on idle CPUs: a disturbed
+# 1-thread round flatters it) and without any lock, beside the ceiling gil_sim measured in the
+# same rounds (2 copies of the 1-thread work at once). Without a lock the target is at least 0.9
+# of that ceiling, judged always: other programs slow the copies as much as the threads; on 1
+# CPU it is not judged. Python's own figure, the same CPU-bound work in 1 thread and then
 # in 2, is measured in the same run by the kit's twin (chapters/07-gil/twins/gil_speedup.py).
 
 # The speedup (the first xN.NN) on the first line of gil_sim's table that matches $1.
@@ -10,10 +12,12 @@ gil_bench_speedup() {
     grep -m1 -E -- "$1" <<<"$BENCH_OUT" | grep -oE 'x[0-9]+(\.[0-9]+)?' | head -1 | tr -d x
 }
 
-gil_bench_with='' gil_bench_without=''
+gil_bench_with='' gil_bench_without='' gil_bench_ceiling='' gil_bench_share=''
 if bench_run_idle chapters/07-gil gil_sim --threads=2 --steps=100000 --repeat=3; then
     gil_bench_with=$(gil_bench_speedup '^with the simulated GIL')
     gil_bench_without=$(gil_bench_speedup '^without a lock')
+    gil_bench_ceiling=$(bench_ratio_words '^ceiling:')
+    gil_bench_share=$(bench_of_ceiling "$gil_bench_without")
 fi
 
 bench_row "gil_sim speedup with simulated GIL (2 threads vs 1)" \
@@ -21,11 +25,12 @@ bench_row "gil_sim speedup with simulated GIL (2 threads vs 1)" \
     "<= x1.1" "$(bench_judge_idle "$(bench_at_most "$gil_bench_with" 1.1)")"
 if [ "$(nproc)" -ge 2 ]; then
     bench_row "gil_sim speedup without GIL (2 threads vs 1)" \
-        "${gil_bench_without:+x$gil_bench_without}" ">= x1.8 (2 cores)" \
-        "$(bench_judge_idle "$(bench_at_least "$gil_bench_without" 1.8)")"
+        "${gil_bench_without:+x$gil_bench_without (ceiling $gil_bench_ceiling)}" "-" "-"
+    bench_row "  its share of the same run's ceiling" "$gil_bench_share" ">= 0.9" \
+        "$(bench_at_least "$gil_bench_share" 0.9)"
 else
     bench_row "gil_sim speedup without GIL (2 threads vs 1, only 1 CPU)" \
-        "${gil_bench_without:+x$gil_bench_without}" ">= x1.8 needs 2 cores" "-"
+        "${gil_bench_without:+x$gil_bench_without}" "needs 2 CPUs" "-"
 fi
 
 gil_python=''
