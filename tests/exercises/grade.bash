@@ -9,6 +9,12 @@
 #   grade_run [--timeout S] [--one-cpu] [--tsan] PROG [ARGS...]
 #                         run a program of the folder under test like bats' run, bounded by
 #                         tests/grade/timed-run (a hang is killed, with each thread's backtrace)
+#                         in tests/grade/sandbox: an unprivileged user in namespaces of its
+#                         own, where it can write nothing but $TMPDIR (a private 128 MiB
+#                         /dev/shm) and read only what every user may read (not bats' temporary
+#                         folders); its output is cut at 1 MiB; every process it started is
+#                         gone when it ends; it reaches the local server on 127.0.0.1
+#   describe_run          what the last grade_run did, for a failing test's "got:" line
 #   graded NAME WHAT HINT EXPECTED
 #                         fail the test: what was expected, what happened, a hint
 #   number_after WORD     the number after WORD in $output ("got 123" -> 123)
@@ -75,10 +81,16 @@ grade_run() {
     run "$KIT_ROOT/tests/grade/timed-run" "$(kit_timeout "$seconds")" "${pin[@]}" "$prog" "$@"
 }
 
-# What the last grade_run did, in a few lines: a timeout with its backtraces, a signal, a
-# sanitizer's report, or the exit status and the last lines of output.
+# What the last grade_run did, in a few lines: output over the cap, a timeout with its
+# backtraces, a signal (a limit of the sandbox named), a sanitizer's report, or the exit status
+# and the last lines of output.
 describe_run() {
-    local signal
+    local signal cut
+    cut=$(sed -n 's/^OUTPUT CUT: //p' <<<"$output" | tail -1)
+    if [ -n "$cut" ]; then
+        echo "${cut%% (*}" # it printed 300 MB; 1 MiB is allowed
+        [ "$status" -ne 125 ] || return 0
+    fi
     if [ "$status" -eq 124 ]; then
         echo "it did not finish in time (a deadlock, or a wake-up nobody sent?)"
         sed -n '/^TIMEOUT:/,$p' <<<"$output" | head -40
@@ -86,7 +98,11 @@ describe_run() {
         echo "$output"
     elif [ "$status" -gt 128 ]; then
         signal=$(kill -l "$((status - 128))" 2>/dev/null)
-        echo "it crashed: killed by SIG${signal:-$((status - 128))}"
+        case $signal in
+        XCPU) echo "it was killed: it used more CPU time than the sandbox allows" ;;
+        XFSZ) echo "it was killed: it wrote a file bigger than the sandbox allows (64 MiB)" ;;
+        *) echo "it crashed: killed by SIG${signal:-$((status - 128))}" ;;
+        esac
         tail -8 <<<"$output"
     elif grep -q 'WARNING: ThreadSanitizer:' <<<"$output"; then
         echo "ThreadSanitizer reported:"
