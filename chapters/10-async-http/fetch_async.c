@@ -25,7 +25,6 @@
 
 #include <getopt.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 
 static const char usage[] =
     "Usage: fetch_async [options] [URL...]\n"
@@ -58,19 +57,6 @@ static void on_transfer_done(CURL *easy, CURLcode code, void *data)
         ev_stop(async->loop);
 }
 
-/* Each transfer holds a socket: raise the soft limit on descriptors to the hard one (as the
- * local server does). Returns the limit now in force. */
-static rlim_t raise_fd_limit(void)
-{
-    struct rlimit limit;
-    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
-        kit_die_errno("getrlimit RLIMIT_NOFILE");
-    limit.rlim_cur = limit.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
-        kit_die_errno("setrlimit RLIMIT_NOFILE to %ju", (uintmax_t)limit.rlim_max);
-    return limit.rlim_cur;
-}
-
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
@@ -97,10 +83,12 @@ int main(int argc, char *argv[])
     if (repeat == 0)
         repeat = optind == argc ? 10 : 1;
 
-    rlim_t fd_limit = raise_fd_limit();
     FETCH_CHECK_EASY(curl_global_init(CURL_GLOBAL_DEFAULT));
     struct fetch_plan plan;
     fetch_plan_build(&plan, argc, argv, optind, repeat, "/delay/0.2");
+    /* Every transfer at once, each with its socket: refused up front, in one line, if the
+     * descriptors cannot all be had (fetch_limited fetches K at a time). */
+    fetch_need_descriptors(plan.count, 0);
     struct fetch_result *results = calloc(plan.count, sizeof results[0]);
     if (results == NULL)
         kit_die_errno("calloc %zu results", plan.count);
@@ -109,17 +97,6 @@ int main(int argc, char *argv[])
         kit_die_errno("ev_loop_create");
     struct curl_loop curl;
     curl_loop_init(&curl, async.loop, on_transfer_done, &async);
-    /* Past the descriptor limit, socket() would fail: let curl queue what does not fit. */
-    const rlim_t spare_fds = 64; /* stdio, the epoll fd, the local server's pipe, ... */
-    if (fd_limit < plan.count + spare_fds) {
-        long connections = fd_limit > 2 * spare_fds ? (long)(fd_limit - spare_fds) : 1;
-        printf("note: %zu transfers but only %ju descriptors (ulimit -Hn): at most %ld "
-               "connections at once, the rest wait in curl's queue\n",
-               plan.count, (uintmax_t)fd_limit, connections);
-        FETCH_CHECK_MULTI(
-            curl_multi_setopt(curl.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, connections));
-    }
-
     double wall_start = kit_now(), cpu_start = fetch_cpu_seconds();
     for (size_t i = 0; i < plan.count; i++) { /* curl starts them on the loop's first round */
         results[i] = (struct fetch_result){.url = plan.urls[i], .attempts = 1};

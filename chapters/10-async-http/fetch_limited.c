@@ -180,6 +180,10 @@ int main(int argc, char *argv[])
         snprintf(flaky, sizeof flaky, "/flaky/2?id=fetch_limited-%ld", (long)getpid());
         fetch_plan_add_local(&plan, flaky);
     }
+    /* K connections at once (fewer if there are fewer URLs) */
+    fetch_need_descriptors(
+        (size_t)settings.max_in_flight < plan.count ? (size_t)settings.max_in_flight : plan.count,
+        0);
     struct transfers transfers = {
         .results = calloc(plan.count, sizeof transfers.results[0]),
         .retry_at = calloc(plan.count, sizeof transfers.retry_at[0]),

@@ -62,6 +62,7 @@ int main(int argc, char *argv[])
     FETCH_CHECK_EASY(curl_global_init(CURL_GLOBAL_DEFAULT));
     struct fetch_plan plan;
     fetch_plan_build(&plan, argc, argv, optind, repeat, "/delay/0.2");
+    fetch_need_descriptors(1, 0);
     struct fetch_result *results = calloc(plan.count, sizeof results[0]);
     if (results == NULL)
         kit_die_errno("calloc %zu results", plan.count);

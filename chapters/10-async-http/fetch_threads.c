@@ -24,10 +24,14 @@
 #include "kit.h"
 #include "lib/fetch.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 static const char usage[] =
     "Usage: fetch_threads [options] [URL...]\n"
@@ -64,6 +68,19 @@ static void *worker(void *arg)
     }
     curl_easy_cleanup(easy);
     return NULL;
+}
+
+/* RLIMIT_NPROC as `ulimit -u` shows it: a number, or "unlimited". */
+static const char *process_limit_text(void)
+{
+    static char text[32];
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NPROC, &limit) != 0)
+        kit_die_errno("getrlimit RLIMIT_NPROC");
+    if (limit.rlim_cur == RLIM_INFINITY)
+        return "unlimited";
+    snprintf(text, sizeof text, "%ju", (uintmax_t)limit.rlim_cur);
+    return text;
 }
 
 int main(int argc, char *argv[])
@@ -103,15 +120,27 @@ int main(int argc, char *argv[])
     atomic_init(&work.next, 0);
 
     size_t threads = (size_t)workers < plan.count ? (size_t)workers : plan.count;
+    fetch_need_descriptors(threads, 0); /* a connection each */
     pthread_t *pool = calloc(threads, sizeof pool[0]);
     if (pool == NULL)
         kit_die_errno("calloc %zu threads", threads);
     double wall_start = kit_now(), cpu_start = fetch_cpu_seconds();
-    for (size_t i = 0; i < threads; i++)
-        KIT_CHECK_EN(pthread_create(&pool[i], NULL, worker, &work));
-    for (size_t i = 0; i < threads; i++)
+    size_t started = 0;
+    for (int en; started < threads; started++) {
+        if ((en = pthread_create(&pool[started], NULL, worker, &work)) == 0)
+            continue;
+        /* EAGAIN: out of threads (ulimit -u counts a user's threads and processes together).
+         * The workers take URLs from one counter, so those started do the whole job. */
+        if (en != EAGAIN || started == 0)
+            kit_die_en(en, "pthread_create worker %zu of %zu", started + 1, threads);
+        printf("note: out of threads or processes after %zu of %zu workers (ulimit -u: %s): "
+               "the %zu started fetch every URL\n",
+               started, threads, process_limit_text(), started);
+        break;
+    }
+    for (size_t i = 0; i < started; i++)
         KIT_CHECK_EN(pthread_join(pool[i], NULL)); /* orders the workers' results before ours */
-    printf("%zu worker threads\n", threads);
+    printf("%zu worker threads\n", started);
     int status = fetch_report(work.results, plan.count, wall_start, cpu_start);
 
     free(pool);

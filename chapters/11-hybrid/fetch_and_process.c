@@ -205,6 +205,9 @@ int main(int argc, char *argv[])
         snprintf(path, sizeof path, "/numbers/%ld?seed=%ld", numbers, seed);
         fetch_plan_add_local(&plan, path);
     }
+    /* Every list fetched at once, a socket each; each worker's task pipe, and its pidfd, and the
+     * pool's result pipe: refused up front in one line if the descriptors cannot all be had. */
+    fetch_need_descriptors(plan.count, 2 * (size_t)workers + 1);
     /* Until here fetch.c's handler stopped the server on Ctrl-C or SIGTERM; from here the kit's
      * stops every child, the server and the workers alike. */
     kit_own_children();

@@ -136,7 +136,9 @@ run_in_session() {
 
 @test "fetch_async has all its requests in flight at once, past select's 1024 descriptors" {
     server_stats_reset
-    run_prog fetch_async --quiet -n 1500 "$KIT_SERVER_URL/delay/0.5"
+    # Each request waits 2 s at the server: starting 1500 transfers took over 0.5 s at a load
+    # of 20 on 2 CPUs, and the first had ended before the last began (721 in flight at most).
+    run_prog fetch_async --quiet --timeout=30 -n 1500 "$KIT_SERVER_URL/delay/2"
     assert_success
     assert_line 'OK: all 1500 transfers succeeded'
     local max
@@ -174,6 +176,70 @@ run_in_session() {
         assert_line --regexp '^summary: 7 transfers, 1 ok, 2 HTTP error statuses, 4 transport errors;'
         assert_line 'FAILED: 6 of 7 transfers failed'
     done
+}
+
+# run_limited N PROG [ARGS...]: run_prog under `ulimit -n N` (soft and hard: the program cannot
+# raise it back).
+run_limited() {
+    local limit=$1 prog
+    prog=$(prog_path "$2")
+    shift 2
+    run timeout -k 2 "$(kit_timeout 30)" bash -c 'ulimit -n "$1" && shift && exec "$@"' \
+        limited "$limit" "$prog" "$@"
+}
+
+@test "too few descriptors for the transfers at once: one line says so, before any transfer" {
+    local run
+    for run in "fetch_async -n 100" "fetch_threads --workers=100 -n 100" \
+        "fetch_limited --max-in-flight=100 -n 100"; do
+        local words=($run) # the program, then its options
+        run_limited 64 "${words[@]}" "$KIT_SERVER_URL/json"
+        assert_failure 1
+        assert_line --regexp "^${words[0]}: out of file descriptors: 64 allowed \(ulimit -n\), 100 transfers at once need about 1[0-9][0-9] "
+        refute_line --regexp '^(ok|error|http) '
+        [ "${#lines[@]}" -eq 1 ] || fail "expected one line: $output"
+    done
+    # What fits is not refused: one at a time, or two threads.
+    run_limited 32 fetch_sequential -n 3 "$KIT_SERVER_URL/json"
+    assert_success
+    run_limited 32 fetch_threads --workers=2 -n 4 "$KIT_SERVER_URL/json"
+    assert_success
+}
+
+@test "descriptors that run out mid-run: each transfer says so, and the verdict names the cause" {
+    # The truncating server closes every connection, so each transfer opens a new socket. Once
+    # the run has begun, its limit drops to 3 descriptors (stdin, stdout, stderr): every
+    # socket() after that fails with EMFILE, which curl alone calls "Couldn't connect".
+    local out="$BATS_TEST_TMPDIR/out"
+    timeout -k 2 "$(kit_timeout 30)" "$(prog_path fetch_limited)" --max-in-flight=1 \
+        --retries=0 -n 10000 "$TRUNCATING_URL" >"$out" 2>&1 3>&- &
+    local job=$! tries=0
+    until grep -q '^error ' "$out" || [ $tries -ge 500 ]; do
+        sleep 0.02
+        tries=$((tries + 1))
+    done
+    prlimit --pid "$(pgrep -P "$job")" --nofile=3:3 || fail "prlimit failed: $(cat "$out")"
+    local status=0
+    wait "$job" || status=$?
+    [ "$status" -eq 1 ] || fail "exit $status: $(tail -3 "$out")"
+    grep -q "^error .* $TRUNCATING_URL: transport error: out of file descriptors: 3 allowed (ulimit -n) (EMFILE; curl: Couldn't connect to server)\$" "$out" ||
+        fail "no line names EMFILE: $(tail -3 "$out")"
+    grep -qE '^FAILED: 10000 of 10000 transfers failed, [0-9]+ of them out of file descriptors: 3 allowed \(ulimit -n\)$' "$out" ||
+        fail "the verdict does not name the cause: $(tail -3 "$out")"
+}
+
+@test "fetch_threads out of threads (ulimit -u): a note, and the workers it has fetch every URL" {
+    # root is exempt from ulimit -u: run as nobody, which then may have 6 threads and processes.
+    [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null ||
+        skip "needs root and setpriv to run a program as nobody under ulimit -u"
+    [ "$(pgrep -c -u 65534)" -eq 0 ] || skip "user nobody already runs processes"
+    run timeout -k 2 "$(kit_timeout 30)" setpriv --reuid=65534 --regid=65534 --clear-groups \
+        bash -c 'ulimit -u 6 && exec "$@"' limited "$(prog_path fetch_threads)" --workers=20 \
+        -n 40 "$KIT_SERVER_URL/json"
+    assert_success
+    assert_line --regexp '^note: out of threads or processes after [1-6] of 20 workers \(ulimit -u: 6\): the [1-6] started fetch every URL$'
+    assert_line --regexp '^[1-6] worker threads$'
+    assert_line 'OK: all 40 transfers succeeded'
 }
 
 @test "fetch_limited retries a 5xx with exponential backoff until it succeeds" {

@@ -146,6 +146,19 @@ EOF
     refute_output --regexp 'Sanitizer|runtime error'
 }
 
+@test "fetch_and_process: too few descriptors for every list at once: one line, nothing left" {
+    # Under `ulimit -n 64` (soft and hard), 100 lists at once cannot each have a socket: said
+    # before any transfer, and the local server it had started is stopped and reaped.
+    setsid bash -c 'ulimit -n 64 && exec "$@"' limited "$(prog_path fetch_and_process)" \
+        --lists=100 --numbers=1000 >"$BATS_TEST_TMPDIR/out" 2>&1 </dev/null 3>&- &
+    session=$!
+    wait_until 5 leads_session "$session" || fail "process $session did not start its own session"
+    finish_session
+    [ "$exit_code" -eq 1 ] || fail "exit status $exit_code: $output"
+    assert_line --regexp '^fetch_and_process: out of file descriptors: 64 allowed \(ulimit -n\), 100 transfers at once need about 1[0-9][0-9] '
+    refute_line --regexp '^ +[0-9.]+ s  (fetched|error|computed) '
+}
+
 @test "fetch_and_process: usage errors, and a failed write to stdout" {
     run_prog fetch_and_process --lists=3 "$KIT_SERVER_URL/json"
     assert_failure 2

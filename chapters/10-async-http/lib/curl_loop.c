@@ -136,6 +136,7 @@ void curl_loop_run_all(CURL *const easies[], size_t count, curl_loop_done_fn *on
 {
     if (count == 0)
         return;
+    fetch_need_descriptors(count, 0); /* all at once: a socket each */
     struct ev_loop *loop = ev_loop_create();
     if (loop == NULL)
         kit_die_errno("ev_loop_create");

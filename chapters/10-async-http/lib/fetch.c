@@ -2,9 +2,10 @@
  * @file fetch.c
  * @brief Chapter 10's shared plumbing: the URL list, curl's options and checks, lines, summary.
  */
-#define _GNU_SOURCE /* asprintf */
+#define _GNU_SOURCE /* asprintf, strerrorname_np */
 #include "fetch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -12,35 +13,54 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-/* The local server's pid while it runs, for the handler below (0: none). */
+/* The local server's pid while it runs, for the handler below (0: none), and the process that
+ * started it: a child forked later (a pool's worker) inherits both, and must not stop it. */
 static volatile sig_atomic_t running_server_pid;
+static pid_t server_parent;
 
-/* Ctrl-C, SIGTERM or a closed terminal while the local server runs: stop it and reap it, say
- * so, then die of the same signal. Only async-signal-safe calls. The server gets SIGTERM and
- * up to 2 s to finish cleanly (a sanitizer build writes its report then), then SIGKILL. */
-static void stop_server_and_leave(int signo)
+/* Stop the local server if it runs, and reap it. Only async-signal-safe calls: the signal
+ * handler below uses it. The server gets SIGTERM and up to 2 s to finish cleanly (a sanitizer
+ * build writes its report then), then SIGKILL. Returns its pid, 0 if none ran. */
+static pid_t stop_running_server(void)
 {
     pid_t pid = running_server_pid;
-    if (pid > 0) {
-        kill(pid, SIGTERM);
-        pid_t done = 0;
-        for (int waited_ms = 0; done == 0 && waited_ms < 2000; waited_ms += 10) {
-            done = waitpid(pid, NULL, WNOHANG);
-            if (done == 0)
-                nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
-            else if (done == -1 && errno == EINTR)
-                done = 0;
-        }
-        if (done == 0) {
-            kill(pid, SIGKILL);
-            while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-                continue;
-        }
+    if (pid <= 0 || getpid() != server_parent)
+        return 0;
+    running_server_pid = 0;
+    kill(pid, SIGTERM);
+    pid_t done = 0;
+    for (int waited_ms = 0; done == 0 && waited_ms < 2000; waited_ms += 10) {
+        done = waitpid(pid, NULL, WNOHANG);
+        if (done == 0)
+            nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+        else if (done == -1 && errno == EINTR)
+            done = 0;
     }
+    if (done == 0) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+            continue;
+    }
+    return pid;
+}
+
+/* At exit (an error exit, kit_die): the server is stopped and reaped, not left to its
+ * PR_SET_PDEATHSIG and to whoever adopts it. */
+static void stop_server_at_exit(void)
+{
+    stop_running_server();
+}
+
+/* Ctrl-C, SIGTERM or a closed terminal while the local server runs: stop it and reap it, say
+ * so, then die of the same signal. */
+static void stop_server_and_leave(int signo)
+{
+    pid_t pid = stop_running_server();
     const char *name = signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "SIGHUP";
     const char *parts[] = {program_invocation_short_name, ": interrupted by ", name,
                            pid > 0 ? ": stopped the local server\n" : "\n"};
@@ -64,6 +84,49 @@ static void handle_stop_signals(void (*handler)(int))
             kit_die_errno("sigaction %d", signals[i]);
 }
 
+/* The soft limit on open descriptors, raised to the hard one (what `ulimit -n` may go up to
+ * without privileges). Returns the limit now in force. */
+static rlim_t raise_descriptor_limit(void)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        kit_die_errno("getrlimit RLIMIT_NOFILE");
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+            kit_die_errno("setrlimit RLIMIT_NOFILE to %ju", (uintmax_t)limit.rlim_max);
+    }
+    return limit.rlim_cur;
+}
+
+/* How many descriptors this process has open now: the entries of /proc/self/fd, less the one
+ * that reading the folder takes. 3 (stdin, stdout, stderr) when there is no /proc. */
+static size_t descriptors_open(void)
+{
+    DIR *folder = opendir("/proc/self/fd");
+    if (folder == NULL)
+        return 3;
+    size_t count = 0;
+    for (struct dirent *entry; (entry = readdir(folder)) != NULL;)
+        count += entry->d_name[0] != '.';
+    if (closedir(folder) != 0)
+        kit_die_errno("closedir /proc/self/fd");
+    return count - 1;
+}
+
+void fetch_need_descriptors(size_t at_once, size_t other_descriptors)
+{
+    /* curl's own: the multi handle's wake-up socket pair, a name resolver's pair while it
+     * resolves; ours: the loop's epoll descriptor, the local server's pipe. */
+    const size_t spare = 8;
+    rlim_t limit = raise_descriptor_limit();
+    size_t needed = descriptors_open() + at_once + other_descriptors + spare;
+    if (limit != RLIM_INFINITY && limit < needed)
+        kit_die("out of file descriptors: %ju allowed (ulimit -n), %zu transfer%s at once need "
+                "about %zu",
+                (uintmax_t)limit, at_once, at_once == 1 ? "" : "s", needed);
+}
+
 void fetch_plan_build(struct fetch_plan *plan, int argc, char *argv[], int first_operand,
                       long repeat, const char *default_path)
 {
@@ -81,8 +144,13 @@ void fetch_plan_build(struct fetch_plan *plan, int argc, char *argv[], int first
         handle_stop_signals(stop_server_and_leave);
         if (local_server_start(&plan->server) != 0)
             kit_die("could not start the local server (give URLs to fetch instead)");
+        server_parent = getpid();
         running_server_pid = plan->server.pid;
         plan->own_server = true;
+        static bool at_exit_registered;
+        if (!at_exit_registered && atexit(stop_server_at_exit) != 0)
+            kit_die("atexit: cannot register stop_server_at_exit");
+        at_exit_registered = true;
         for (long i = 0; i < repeat; i++)
             fetch_plan_add_local(plan, default_path);
         return;
@@ -146,8 +214,10 @@ static size_t append_to_body(char *data, size_t size, size_t count, void *userda
         size_t capacity = body->capacity > 0 ? 2 * body->capacity : 16 * 1024;
         capacity = capacity < needed + 1 ? needed + 1 : capacity;
         char *grown = realloc(body->data, capacity);
-        if (grown == NULL)
+        if (grown == NULL) {
+            body->result->resource_errno = ENOMEM; /* named as such, not "failed writing" */
             return 0;
+        }
         body->data = grown;
         body->capacity = capacity;
     }
@@ -166,9 +236,24 @@ void fetch_keep_body(CURL *easy, struct fetch_result *result, struct fetch_body 
     FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_WRITEDATA, body));
 }
 
+/* CURLOPT_OPENSOCKETFUNCTION: the socket() curl would call, keeping its errno. curl itself
+ * reports a failed socket() as "Couldn't connect to server", whatever the reason. */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    (void)purpose;
+    struct fetch_result *result = clientp;
+    int fd = socket(address->family, address->socktype, address->protocol);
+    if (fd == -1) {
+        result->resource_errno = errno;
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
+}
+
 void fetch_prepare(CURL *easy, struct fetch_result *result, double timeout)
 {
     result->code = CURLE_OK;
+    result->resource_errno = 0;
     result->status = 0;
     result->bytes = 0;
     result->seconds = 0;
@@ -178,6 +263,8 @@ void fetch_prepare(CURL *easy, struct fetch_result *result, double timeout)
     FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_WRITEDATA, result));
     FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, result->error));
     FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_PRIVATE, result));
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_socket));
+    FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, result));
     /* The whole transfer, name lookup to last byte: a server that never answers (/stall)
      * ends as CURLE_OPERATION_TIMEDOUT instead of hanging the program. */
     FETCH_CHECK_EASY(curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000)));
@@ -200,6 +287,33 @@ void fetch_record(CURL *easy, struct fetch_result *result, CURLcode code)
     result->code = code;
     FETCH_CHECK_EASY(curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &result->status));
     FETCH_CHECK_EASY(curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &result->seconds));
+    long connect_errno = 0; /* connect()'s errno, when that is what failed */
+    FETCH_CHECK_EASY(curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &connect_errno));
+    if (code != CURLE_OK && result->resource_errno == 0 && connect_errno == EADDRNOTAVAIL)
+        result->resource_errno = EADDRNOTAVAIL;
+}
+
+/* What ran out, for a resource errno: into text, which is returned; NULL for another errno. */
+static const char *resource_text(int en, char *text, size_t size)
+{
+    struct rlimit limit;
+    switch (en) {
+    case EMFILE:
+        if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+            kit_die_errno("getrlimit RLIMIT_NOFILE");
+        snprintf(text, size, "out of file descriptors: %ju allowed (ulimit -n)",
+                 (uintmax_t)limit.rlim_cur);
+        return text;
+    case ENFILE:
+        snprintf(text, size, "the system is out of file descriptors (sysctl fs.file-max)");
+        return text;
+    case ENOMEM:
+    case ENOBUFS: snprintf(text, size, "out of memory"); return text;
+    case EADDRNOTAVAIL:
+        snprintf(text, size, "out of local ports (sysctl net.ipv4.ip_local_port_range)");
+        return text;
+    default: return NULL;
+    }
 }
 
 bool fetch_succeeded(const struct fetch_result *result)
@@ -214,7 +328,13 @@ void fetch_print(const struct fetch_result *result, bool quiet)
     char attempts[32] = "";
     if (result->attempts > 1)
         snprintf(attempts, sizeof attempts, "  (%d attempts)", result->attempts);
-    if (result->code != CURLE_OK) /* no HTTP answer at all: curl says why */
+    char ran_out[96];
+    if (result->code != CURLE_OK &&
+        resource_text(result->resource_errno, ran_out, sizeof ran_out) != NULL)
+        printf("error  ---  %8jd bytes  %6.3f s  %s: transport error: %s (%s; curl: %s)%s\n",
+               (intmax_t)result->bytes, result->seconds, result->url, ran_out,
+               strerrorname_np(result->resource_errno), curl_easy_strerror(result->code), attempts);
+    else if (result->code != CURLE_OK) /* no HTTP answer at all: curl says why */
         printf("error  ---  %8jd bytes  %6.3f s  %s: transport error: %s%s%s%s%s\n",
                (intmax_t)result->bytes, result->seconds, result->url,
                curl_easy_strerror(result->code), result->error[0] ? " (" : "", result->error,
@@ -240,8 +360,15 @@ int fetch_report(const struct fetch_result *results, size_t count, double wall_s
                  double cpu_start)
 {
     double wall = kit_seconds_since(wall_start), cpu = fetch_cpu_seconds() - cpu_start;
-    size_t transport_errors = 0, http_errors = 0;
+    size_t transport_errors = 0, http_errors = 0, ran_out = 0;
+    int first_ran_out = 0;
+    char ran_out_text[96];
     for (size_t i = 0; i < count; i++) {
+        if (results[i].code != CURLE_OK &&
+            resource_text(results[i].resource_errno, ran_out_text, sizeof ran_out_text) != NULL) {
+            first_ran_out = first_ran_out != 0 ? first_ran_out : results[i].resource_errno;
+            ran_out++;
+        }
         if (results[i].code != CURLE_OK)
             transport_errors++;
         else if (results[i].status >= 400)
@@ -259,8 +386,11 @@ int fetch_report(const struct fetch_result *results, size_t count, double wall_s
            (double)usage.ru_maxrss / 1024);
     if (failed == 0)
         printf("OK: %s %zu %s succeeded\n", count == 1 ? "the" : "all", count, transfers);
-    else
+    else if (ran_out == 0)
         printf("FAILED: %zu of %zu %s failed\n", failed, count, transfers);
+    else /* the cause, once, rather than only in each line */
+        printf("FAILED: %zu of %zu %s failed, %zu of them %s\n", failed, count, transfers, ran_out,
+               resource_text(first_ran_out, ran_out_text, sizeof ran_out_text));
     if (fflush(stdout) != 0 || ferror(stdout))
         kit_die_errno("write to stdout");
     return failed == 0 ? 0 : 1;

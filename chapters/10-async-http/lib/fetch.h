@@ -11,6 +11,9 @@
  * - fetch_record() reads what happened; fetch_print() writes the URL's line, telling a transport
  *   error (no HTTP answer at all) from an HTTP error status (an answer that says "failed").
  * - fetch_report() prints the summary and the verdict and returns the exit status.
+ * - Running out of a resource is named as such, not as what curl makes of it: the limit on
+ *   descriptors is checked up front (fetch_need_descriptors()), and a transfer whose socket,
+ *   body or local port could not be had says which ran out and what the limit is.
  */
 #ifndef FETCH_H
 #define FETCH_H
@@ -48,6 +51,10 @@ struct fetch_result {
     curl_off_t bytes;            /**< body bytes received */
     double seconds;              /**< the transfer's own time (CURLINFO_TOTAL_TIME) */
     int attempts;                /**< 1, or more after retries (fetch_limited) */
+    int resource_errno;          /**< a failed socket()'s errno (EMFILE: out of descriptors),
+                                      ENOMEM for a body that could not grow, EADDRNOTAVAIL from
+                                      connect() (out of ports), else 0; fetch_print() names
+                                      what ran out */
     char error[CURL_ERROR_SIZE]; /**< CURLOPT_ERRORBUFFER: curl's detail about the error */
 };
 
@@ -70,6 +77,17 @@ struct fetch_plan {
     bool own_server;
     struct local_server server;
 };
+
+/** Make room for @p at_once transfers in flight, each with a socket, beside
+ *  @p other_descriptors the program will open (pipes, pidfds): raise the soft limit on open
+ *  descriptors to the hard one, and if that is still too few for them, the descriptors open now
+ *  and a few for curl itself, say so in one line and exit 1:
+ *  `out of file descriptors: 64 allowed (ulimit -n), 500 transfers at once need about 510`.
+ *  Past the limit socket() fails with EMFILE, which curl reports in words of its own
+ *  ("Failed to connect", or a queued transfer's "Failed to resolve host ... timeout"), once
+ *  per transfer. Call it once the plan is built: the local server's pipe counts too, and it
+ *  is stopped at exit. */
+void fetch_need_descriptors(size_t at_once, size_t other_descriptors);
 
 /** Plan the transfers: each URL operand (argv[first_operand..argc-1]) @p repeat times, or, with
  *  no operand, the local server's @p default_path @p repeat times (the server is started here,
