@@ -3,6 +3,8 @@
 #
 #   make grade                      grade exercises/ (EX=03 one exercise, STUDENT=dir a copy)
 #   make grade STUDENT=~/mine       grade a student's copy of exercises/, built apart
+#   make grade-class SUBMISSIONS=d  grade a class: one folder per student, one CSV, a JUnit
+#                                   report per student (CLASS_OUT=dir, GRADE_JOBS=N: tests/grade/grade-class)
 #   make grade-selftest             the grader's own tests: a solution full, stubs zero, the
 #                                   deliberately broken solutions caught
 #
@@ -14,11 +16,39 @@
 
 EX ?=
 STUDENT ?=
+SUBMISSIONS ?=
+CLASS_OUT ?=
+GRADE_JOBS ?=
+HANDOUT ?=
 GRADE_ENV = KIT_CC='$(CC)' KIT_SANITIZE='$(SANITIZE)' KIT_BUILD_PREFIX='$(BUILD_PREFIX)'
 
-.PHONY: grade grade-selftest progress hint reset watch grade-unit grade-unit-folder
+.PHONY: grade grade-class handout handout-check grade-selftest progress hint reset watch grade-unit grade-unit-folder
 grade: | deps-test
 	@$(GRADE_ENV) tests/grade/grade $(if $(STUDENT),--dir '$(STUDENT)') $(if $(EX),--ex '$(EX)')
+
+grade-class: | deps-test
+	@$(if $(SUBMISSIONS),,echo "make grade-class SUBMISSIONS=dir: a folder with one folder per student" >&2; exit 2)
+	@$(GRADE_ENV) tests/grade/grade-class '$(SUBMISSIONS)' $(if $(EX),--ex '$(EX)') \
+	    $(if $(CLASS_OUT),--out '$(CLASS_OUT)') $(if $(GRADE_JOBS),--jobs '$(GRADE_JOBS)')
+
+# The students' copy of the kit, without the answers (tests/grade/handout), and its proof.
+handout:
+	@KIT_BUILD_PREFIX='$(BUILD_PREFIX)' tests/grade/handout $(if $(HANDOUT),'$(HANDOUT)')
+
+handout-check: | deps-test
+	@KIT_BUILD_PREFIX='$(BUILD_PREFIX)' tests/grade/handout --check $(or $(HANDOUT),$(BUILD_PREFIX)/handout-check)
+
+# In the students' copy there are no solutions/ to grade: make test tests the lessons and
+# leaves the grading suites (tests/exercises) out, saying so; make grade grades their own.
+ifeq ($(wildcard solutions/),)
+ifeq ($(origin TESTS),file)
+TESTS := $(filter-out tests/exercises,$(TESTS))
+test: no-solutions-note
+.PHONY: no-solutions-note
+no-solutions-note:
+	@echo "make test: no solutions/ in this copy of the kit, so the grading suites (tests/exercises) are left out; make grade grades your exercises"
+endif
+endif
 
 grade-selftest: | deps-test
 	@$(MAKE) -s test TESTS=tests/grade
@@ -41,6 +71,9 @@ grade-unit-folder:
 	@echo '$(BUILD)/$(GRADE_UNIT)'
 
 HELP_LINES += "  make grade            grade exercises/ (EX=03 one exercise, STUDENT=dir a student's copy)"
+HELP_LINES += "  make grade-class SUBMISSIONS=dir   grade a class (a folder per student): one CSV, JUnit per student"
+HELP_LINES += "  make handout          the students' copy of the kit, without solutions (HANDOUT=dir)"
+HELP_LINES += "  make handout-check    make a handout and prove it: no solutions, lesson tests pass, stubs grade 0"
 HELP_LINES += "  make progress         how many exercises pass, and which"
 HELP_LINES += "  make hint EX=03       the next hint for an exercise, one at a time"
 HELP_LINES += "  make reset EX=03      put an exercise's stub back (asks first)"
