@@ -58,12 +58,13 @@ fetches, digests, writes a record of the results to the pipe and _exit()s; the p
 pipes, reads, closes, waitpid()s that pid (README.md hints 3-4)"
 }
 
-@test "[3] event loop: every digest right, all fetches at once in the calling thread" {
+@test "[3] event loop: every digest right, all fetches at once, every digest in the calling thread" {
     aggregate --test=method --method=event-loop
-    expect_ok "right digests; every source in flight at once; no thread but the caller's" \
+    expect_ok "right digests; every source in flight at once; no thread but the caller's, \
+whose CPU time shows it ran the digests" \
         "one multi handle, every easy handle added at once; curl_multi_perform, \
-curl_multi_info_read, curl_multi_poll; digest each body as its transfer ends (chapter 10, \
-fetch_limited.c; README.md hint 5)"
+curl_multi_info_read, curl_multi_poll; digest each body right there as its transfer ends, \
+never on another thread (chapter 10, fetch_limited.c; README.md hint 5)"
 }
 
 @test "[2] failures stay in their source: 404, refused, timed out and 503 told apart, others right" {
@@ -123,9 +124,9 @@ wall time and a bar in proportion; the winner the fastest" "$hint" "$problems"
 writes only its own sources; progress reports under a mutex (README.md hints 1-2)"
 }
 
-@test "[2] bonus, progress: one report per source as it is done, counted, one at a time" {
-    every_method progress "done 1 to N, each source once with its result, one report at a \
-time, in this process, the first before the slowest source was served" \
+@test "[2] bonus, progress: one report per source as it is done, failed ones too, one at a time" {
+    every_method progress "done 1 to N, each source once with its result (a failed one \
+too), one report at a time, in this process, the first before the slowest source was served" \
         "call agg_report when a source is done, in the calling process (the processes \
 method: in the parent, when the child's record arrives); agg_report locks, counts, calls \
 (README.md hint 8)"
@@ -133,7 +134,7 @@ method: in the parent, when the child's record arrives); agg_report locks, count
 
 @test "[2] bonus, retries: /flaky recovers, 503 and refused retried with backoff, 404 not" {
     every_method retries "attempts exact, as many requests served as attempts, the backoff \
-waited" \
+waited; the event loop never in a sleep call" \
         "agg_fetch_blocking: try again while agg_worth_retrying and attempts <= retries, \
 sleeping agg_retry_delay first; the loop: a due time per source, never a sleep (README.md \
 hint 9)"
@@ -150,7 +151,8 @@ extra_fds); never waitpid a child that has not written (README.md hint 10)"
 
 @test "[2] bonus, cache: a second call fetches only what failed, from the cache the rest" {
     every_method cache "cached sources not fetched again, from_cache and the same digests; a \
-failed one fetched again; other rounds another key" \
-        "agg_cache_new, agg_cache_lookup (url and rounds) before the method runs, \
+failed one fetched again; a URL that differs only after '?' fetched; other rounds another key" \
+        "agg_cache_new, agg_cache_lookup (the whole url, query included, and rounds) before \
+the method runs, \
 agg_cache_store of every ok source after (README.md hint 11)"
 }
