@@ -5,7 +5,8 @@
 # same rounds (2 copies of the 1-thread work at once). Without a lock the target is at least 0.9
 # of that ceiling, judged always: other programs slow the copies as much as the threads; on 1
 # CPU it is not judged. Python's own figure, the same CPU-bound work in 1 thread and then
-# in 2, is measured in the same run by the kit's twin (chapters/07-gil/twins/gil_speedup.py).
+# in 2, is measured in the same run by the kit's twin (chapters/07-gil/twins/gil_speedup.py),
+# beside its own ceiling (2 processes each doing the 1-thread work at once).
 
 # The speedup (the first xN.NN) on the first line of gil_sim's table that matches $1.
 gil_bench_speedup() {
@@ -35,6 +36,6 @@ fi
 
 gil_python=''
 bench_python chapters/07-gil/twins/gil_speedup.py 20000000 &&
-    gil_python=$(grep -m1 '^speedup:' <<<"$BENCH_OUT" | sed -E 's/^speedup: (x[0-9.]+) \(.*(GIL [a-z]+, Python [0-9.]+)\)$/\1 (\2)/')
+    gil_python="$(grep -m1 '^speedup:' <<<"$BENCH_OUT" | sed -E 's/^speedup: (x[0-9.]+) \(.*(GIL [a-z]+, Python [0-9.]+)\)$/\1 (\2)/'), ceiling $(grep -m1 -oE '^ceiling: x[0-9.]+' <<<"$BENCH_OUT" | cut -d' ' -f2)"
 bench_row "  Python threads, same CPU-bound work (twins/gil_speedup.py)" \
     "${gil_python:-$(bench_python_missing)}" "-" "-"
