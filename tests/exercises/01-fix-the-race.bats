@@ -31,8 +31,8 @@ expect_exact() {
     local threads run
     for threads in 2 4 8; do
         for run in 1 2 3; do
-            grade_run counter --threads=$threads --iterations=2000
-            expect_exact $threads 2000 || return 1
+            grade_run counter --threads=$threads --iterations=1000
+            expect_exact $threads 1000 || return 1
         done
     done
 }
@@ -41,8 +41,8 @@ expect_exact() {
     local threads run
     for threads in 2 8; do
         for run in 1 2 3; do
-            grade_run --one-cpu counter --threads=$threads --iterations=2000
-            expect_exact $threads 2000 || return 1
+            grade_run --one-cpu counter --threads=$threads --iterations=1000
+            expect_exact $threads 1000 || return 1
         done
     done
 }
@@ -50,7 +50,7 @@ expect_exact() {
 @test "[3] ThreadSanitizer finds no data race, at 2 and 4 threads" {
     local threads
     for threads in 2 4; do
-        grade_run --tsan counter --threads=$threads --iterations=2000
+        grade_run --tsan counter --threads=$threads --iterations=1000
         if [ "$status" -ne 0 ] || grep -q 'WARNING: ThreadSanitizer' <<<"$output"; then
             graded "no ThreadSanitizer report and the exact total" \
                 "every access to the counter, the read and the write, must happen with the \
@@ -80,8 +80,8 @@ expect_counted() {
     local run threads pin
     for run in "4" "8" "4 --one-cpu"; do
         read -r threads pin <<<"$run"
-        grade_run $pin grade_counter --threads=$threads --iterations=2000
-        expect_counted $threads 2000 "^threads at once: $threads of $threads\$" \
+        grade_run $pin grade_counter --threads=$threads --iterations=1000
+        expect_counted $threads 1000 "^threads at once: $threads of $threads\$" \
             "all $threads threads alive at once" \
             "create every thread first, then join them all: a thread joined before the next \
 is created runs alone, and the program is no faster than one thread (README.md, 'What the \
@@ -92,8 +92,8 @@ grader checks')" || return 1
 @test "[3] each hold of the lock covers one increment at a time, not a thread's whole loop" {
     local threads
     for threads in 2 8; do
-        grade_run grade_counter --threads=$threads --iterations=2000
-        expect_counted $threads 2000 '^longest hold of a mutex: [01] increments' \
+        grade_run grade_counter --threads=$threads --iterations=1000
+        expect_counted $threads 1000 '^longest hold of a mutex: [01] increments' \
             "each hold of the mutex over one read-yield-write" \
             "lock in add_one(), around one increment, not in count_up() around the loop: a \
 thread that holds the lock for all its increments keeps every other thread waiting, and the \
