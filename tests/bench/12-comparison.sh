@@ -113,6 +113,8 @@ else
     bench_row "  Python twin: sum(i * i ...), 2 threads vs sequential (the real GIL)" \
         "$(cmp_py_row cpu threads)" "-" "-"
     bench_row "  Python twin: same, 2 processes vs sequential" "$(cmp_py_row cpu processes)" "-" "-"
+    bench_row "  Python twin: same, its ceiling (2 processes each doing all the work)" \
+        "$(grep -m1 -oE '^ceiling: x[0-9.]+ (faster|slower)' <<<"$cmp_py" | cut -d' ' -f2-)" "-" "-"
 fi
 cmp_py_ns=$(sed -nE 's/^cpu per number: ([0-9.]+) ns.*/\1/p' <<<"$cmp_py")
 bench_row "  time per number: C sum_of_squares $cmp_c_ns ns, Python ${cmp_py_ns:-?} ns" \

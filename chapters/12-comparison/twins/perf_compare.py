@@ -12,11 +12,14 @@ The same two halves as the C program, with the tools a Python program uses:
   ThreadPoolExecutor and on a ProcessPoolExecutor of W workers. The executors are created and
   shut down inside the timing (the `with` block), as in the C program.
 Each row: wall time (fastest of the rounds), CPU time (this process and its reaped children) and
-the ratio to the sequential row, in the kit's notation. A last line gives the time per number of
-the sequential CPU-bound run, to set beside C's.
+the ratio to the sequential row, in the kit's notation. Beside the CPU rows, as in the C program,
+the ceiling of the same rounds: K processes (workers or CPUs, the fewer) each doing the whole
+sequential work at once; a speedup above it gets a note. A last line gives the time per number
+of the sequential CPU-bound run, to set beside C's.
 """
 import argparse
 import asyncio
+import multiprocessing
 import os
 import resource
 import sys
@@ -39,6 +42,24 @@ def cpu_seconds():
 def sum_of_squares(n):
     """The seed's cpu_bound_task."""
     return sum(i * i for i in range(n))
+
+
+def sum_all(numbers):
+    """One copy of the sequential CPU-bound work, as the ceiling runs it."""
+    return [sum_of_squares(n) for n in numbers]
+
+
+def copies_at_once(copies, numbers):
+    """Seconds for `copies` processes, each doing the whole sequential work, at once."""
+    workers = [multiprocessing.Process(target=sum_all, args=(numbers,)) for _ in range(copies)]
+    start = time.monotonic()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+        if worker.exitcode != 0:
+            raise RuntimeError(f"a ceiling copy exited with {worker.exitcode}")
+    return time.monotonic() - start
 
 
 def fetch(url):
@@ -78,7 +99,7 @@ def main():
     parser.add_argument("--tasks", type=int, default=4)
     parser.add_argument("--numbers", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if not (1 <= args.requests <= 200 and 0 < args.delay <= 5 and 1 <= args.tasks <= 64
             and 1 <= args.numbers <= 10**8 and 1 <= args.workers <= 64
@@ -105,12 +126,15 @@ def main():
         ("io", "sequential", lambda: [fetch(url) for url in urls]),
         ("io", "threads", io_threads),
         ("io", "asyncio", (lambda: asyncio.run(fetch_all(urls))) if aiohttp else None),
-        ("cpu", "sequential", lambda: [sum_of_squares(n) for n in numbers]),
+        ("cpu", "sequential", lambda: sum_all(numbers)),
         ("cpu", "threads", cpu_threads),
         ("cpu", "processes", cpu_processes),
     ]
     best = {}
+    copies = min(args.workers, os.cpu_count() or 1)
+    together = float("inf")
     for _ in range(args.rounds):  # every way once a round, side by side; the fastest counts
+        together = min(together, copies_at_once(copies, numbers))
         for group, name, work in ways:
             if work is None:
                 continue
@@ -132,6 +156,14 @@ def main():
         baseline = best[group, "sequential"][0]
         compared = "baseline" if name == "sequential" else ratio_text(baseline, wall)
         print(f"{group:<3} {name:<11} {wall:8.4f} s  cpu {cpu:8.4f} s  {compared}")
+    ceiling = copies * best["cpu", "sequential"][0] / together
+    print(f"ceiling: {ratio_text(ceiling, 1)} ({copies} processes each doing the sequential "
+          f"work at once: {together:.4f} s)")
+    for name in ("threads", "processes"):
+        speedup = best["cpu", "sequential"][0] / best["cpu", name][0]
+        if round(speedup, 2) > round(ceiling, 2):
+            print(f"note: cpu {name} {ratio_text(speedup, 1)} is above the ceiling: the rounds "
+                  "were not disturbed alike, so it is no lesson")
     per_number = best["cpu", "sequential"][0] / (args.tasks * args.numbers) * 1e9
     print(f"cpu per number: {per_number:.2f} ns (sequential)")
     print("OK: every way found the formula's sums")
