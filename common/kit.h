@@ -189,11 +189,11 @@ const char *kit_describe_status(int status, char *text, size_t size);
  *  `x1.93 faster` (>= 1) or `x1.05 slower` (< 1), always 2 decimals. Returns @p text. */
 const char *kit_ratio_text(double times_faster, char text[32]);
 
-/** The ceiling of a CPU-bound speedup is measured, in the same run, as N copies of the
- *  baseline's whole work run at once: on N idle CPUs they take as long as one, and whatever
- *  other programs or the host took shows in their time just as in the contenders'. A program
- *  times the copies in every round, beside the baseline and the contenders, and keeps the
- *  fastest, as for them. */
+/* The ceiling of a CPU-bound speedup is measured, in the same run, as N copies of the
+ * baseline's whole work run at once: on N idle CPUs they take as long as one, and whatever
+ * other programs or the host took shows in their time just as in the contenders'. A program
+ * times the copies in every round, beside the baseline and the contenders, and keeps the
+ * fastest, as for them. */
 
 /** Run @p work(@p arg, i) on @p copies threads (1 to 64; i = 0 .. copies - 1, so that each copy
  *  can keep its results apart), let go together: returns the seconds until the last ended. */
