@@ -286,6 +286,8 @@ static void serve_next(struct conn *c)
         reject(c, request.error_status, request.error_reason);
     else if (result == HTTP_COMPLETE)
         dispatch(c, &request);
+    else
+        conn_watch(c, EV_READ); /* the rest of the head, whenever the client sends it */
 }
 
 /* Bytes while the answer is not due (WAITING, STALLED) or after it (LINGERING). End of file
