@@ -67,10 +67,14 @@ $(EXPLORE_PROGRAM): $(EXPLORE_TESTED_OBJECTS) $(EXPLORE_RUNTIME_OBJECTS) $(EXPLO
 
 MODE ?= dfs
 BOUND ?= 2
-.PHONY: explore explore-build
+.PHONY: explore explore-build explore-path
 explore-build: $(if $(EXPLORE_SOURCE),$(EXPLORE_PROGRAM))
 	@$(if $(EXPLORE_SOURCE),,echo "make explore: no program '$(PROG)' (PROG=NAME, e.g. \
 	    PROG=race_counter ARGS='--iterations=3')" >&2; exit 2)
+
+# For scripts (the grader): build the instrumented program and print its path.
+explore-path: explore-build
+	@echo '$(EXPLORE_PROGRAM)'
 
 explore: explore-build
 	@KIT_EXPLORE=$(if $(REPLAY),replay,$(MODE)) KIT_EXPLORE_SCHEDULE='$(REPLAY)' \

@@ -97,8 +97,9 @@ struct explore_step {
     uint8_t op;
     uint8_t size; /**< bytes read or written, 0 for no value */
     bool has_value;
-    uint32_t object; /**< 1, 2, ... in order of first use in this run; 0 for none */
-    int64_t value;   /**< the value read, written, or the call's result */
+    uint32_t decision; /**< the number of the decision made before it */
+    uint32_t object;   /**< 1, 2, ... in order of first use in this run; 0 for none */
+    int64_t value;     /**< the value read, written, or the call's result */
     uintptr_t frames[EXPLORE_FRAMES];
 };
 

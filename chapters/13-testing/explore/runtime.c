@@ -126,7 +126,10 @@ static uint32_t pct_change[8];
 static uint32_t pct_changes;
 static uint32_t object_numbers;
 
-enum { YIELDS_BEFORE_FAIR_SWITCH = 64 };
+/* A thread that yields (or sleeps) this many times in a row with no write in between is
+ * waiting for another: the default hands over, with no preemption counted. Without that, a
+ * spin-wait loop would spin for ever under the default rule. */
+enum { YIELDS_BEFORE_FAIR_SWITCH = 3 };
 
 static _Noreturn void runtime_die(const char *what)
 {
@@ -194,8 +197,8 @@ static void trace_step(int op, const void *address, unsigned size, bool has_valu
     if (!shared->tracing || shared->trace_count >= EXPLORE_TRACE)
         return;
     struct explore_step *step = &shared->trace[shared->trace_count];
-    *step =
-        (struct explore_step){.thread = (uint8_t)self, .op = (uint8_t)op, .size = (uint8_t)size};
+    *step = (struct explore_step){
+        .decision = decisions, .thread = (uint8_t)self, .op = (uint8_t)op, .size = (uint8_t)size};
     if (address != NULL)
         step->object = number_of(object_of(address));
     record_frames(step->frames);
@@ -356,7 +359,7 @@ static unsigned decide(bool yielding, bool visible)
         next = pct_pick(set);
     }
     bool current_enabled = (set >> self) & 1u;
-    if (!visible && current_enabled && shared->pct_seed == 0)
+    if (!visible && current_enabled && shared->pct_seed == 0 && !shared->tracing)
         return next; /* nothing another thread could see: no choice worth making here */
     if ((set & (set - 1)) != 0 && shared->choice_count < EXPLORE_CHOICES)
         shared->choices[shared->choice_count++] = (struct explore_choice){
@@ -386,32 +389,9 @@ static bool others_alive(void)
     return false;
 }
 
-/* Is this memory access one another thread could see, so that a choice before it matters?
- *
- * Only if its word is shared (two threads use it in some run, one writing), written while
- * shared, and not guarded. Shared: accessed by a second thread while another thread that used
- * it is alive; before that, a word set up by one thread and then handed over (through
- * pthread_create, say) has one owner at a time. Guarded: always accessed holding one same
- * mutex (its lockset, learnt as Eraser does): the word cannot change between this choice and
- * the thread's next one, since any other thread would need that mutex first, so a choice here
- * is one already made at the lock. What a run learns goes into the shared set, and the search
- * starts again when the set changes (search.c). */
-static bool access_visible(const void *address, bool write)
+/* What this access teaches about @p known: a write while shared, and the mutexes held. */
+static void learn(struct explore_word *known, bool write)
 {
-    if (shared->all_visible)
-        return true;
-    uintptr_t word = (uintptr_t)address >> 3;
-    struct object *object = object_of((const void *)(word << 3));
-    if (object->first_user != self)
-        object->second_user = true;
-    if (!object->second_user || !others_alive())
-        return false; /* one owner at a time so far */
-    struct explore_word *known = explore_word_of(shared, word);
-    if (known->word == 0) {
-        if (++shared->shared_word_count > EXPLORE_SHARED_WORDS / 4 * 3)
-            shared->all_visible = true; /* too many to keep: every access counts */
-        *known = (struct explore_word){.word = word, .guard = GUARD_UNKNOWN};
-    }
     struct thread *me = &threads[self];
     if (write && !known->written_shared) {
         known->written_shared = true;
@@ -431,6 +411,37 @@ static bool access_visible(const void *address, bool write)
         if (known->guards[0] == 0 && known->guards[1] == 0)
             known->guard = GUARD_NONE;
     }
+}
+
+/* Is this memory access one another thread could see, so that a choice before it matters?
+ *
+ * Only if its word is shared (two threads use it in some run, one writing), written while
+ * shared, and not guarded. Shared: accessed by a second thread while another thread that used
+ * it is alive; before that, a word set up by one thread and then handed over (through
+ * pthread_create, say) has one owner at a time. Guarded: always accessed holding one same
+ * mutex (its lockset, learnt as Eraser does): the word cannot change between this choice and
+ * the thread's next one, since any other thread would need that mutex first, so a choice here
+ * is one already made at the lock. What a run learns goes into the shared set, and the search
+ * starts again when the set changes (search.c). */
+static bool access_visible(const void *address, bool write)
+{
+    if (shared->all_visible)
+        return true;
+    uintptr_t word = (uintptr_t)address >> 3;
+    struct object *object = object_of((const void *)(word << 3));
+    if (object->first_user != self)
+        object->second_user = true;
+    struct explore_word *known = explore_word_of(shared, word);
+    if (object->second_user && others_alive() && known->word == 0) {
+        if (++shared->shared_word_count > EXPLORE_SHARED_WORDS / 4 * 3)
+            shared->all_visible = true; /* too many to keep: every access counts */
+        *known = (struct explore_word){.word = word, .guard = GUARD_UNKNOWN};
+    }
+    if (known->word == 0)
+        return false; /* one owner at a time so far */
+    if (object->second_user && others_alive())
+        learn(known, write);
+    struct thread *me = &threads[self];
     return known->written_shared && !(known->guard == GUARD_LOCKS &&
                                       (holds(me, known->guards[0]) || holds(me, known->guards[1])));
 }
@@ -444,14 +455,20 @@ static void point(int op, const void *address, unsigned size)
     if (shared->tracing) /* where it is, for a deadlock report */
         record_frames(shared->waiters[self].frames);
     bool yielding = op == OP_YIELD || op == OP_SLEEP, visible;
-    if (op == OP_READ || op == OP_WRITE)
-        visible = size == 0 || access_visible(address, op == OP_WRITE); /* 0: a range */
+    if (op == OP_READ || op == OP_WRITE || op == OP_ATOMIC_LOAD || op == OP_ATOMIC_STORE ||
+        op == OP_ATOMIC_RMW) /* size 0: a range, always visible */
+        visible = size == 0 || access_visible(address, op != OP_READ && op != OP_ATOMIC_LOAD);
     else
         visible = !yielding; /* a yield or a sleep changes nothing another thread sees */
     unsigned next = decide(yielding, visible);
-    me->yields_in_a_row = yielding && next == (unsigned)self ? me->yields_in_a_row + 1 : 0;
+    bool progress = op == OP_WRITE || op == OP_ATOMIC_STORE || op == OP_ATOMIC_RMW ||
+                    op == OP_LOCK || op == OP_UNLOCK || op == OP_SEM_POST;
+    if (progress)
+        me->yields_in_a_row = 0;
+    else if (yielding && next == (unsigned)self)
+        me->yields_in_a_row++; /* counted until it writes, or another thread runs */
     if (next != (unsigned)self) {
-        threads[next].yields_in_a_row = 0;
+        me->yields_in_a_row = threads[next].yields_in_a_row = 0;
         pass_baton(next);
         wait_for_baton(me);
     }

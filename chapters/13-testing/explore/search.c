@@ -406,8 +406,9 @@ static void print_trace(const struct explore_shared *shared, const struct place 
             snprintf(value, sizeof value, "(ptr)"); /* an address: not the same from run to run */
         else if (step->has_value)
             snprintf(value, sizeof value, "%" PRId64, step->value);
-        printf("%4" PRIu32 "  T%-5u  %-14s  %-6s  %-5s  %s\n", s + 1, (unsigned)step->thread,
-               explore_op_name(step->op), object, value, place_of(places, count, step->frames));
+        printf("%4" PRIu32 "  T%-5u  %-14s  %-6s  %-5s  %s\n", step->decision,
+               (unsigned)step->thread, explore_op_name(step->op), object, value,
+               place_of(places, count, step->frames));
     }
 }
 
