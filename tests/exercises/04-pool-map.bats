@@ -7,20 +7,9 @@
 # nothing); a busy worker holding up nobody; every worker joined; ThreadSanitizer clean.
 
 load grade
+load judge-04-06
 
 setup_file() { grade_setup_file; }
-
-# expect_ok EXPECTED HINT: the last run printed OK and exited 0; else what it printed instead.
-expect_ok() {
-    [ "$status" -eq 0 ] && grep -q '^OK: ' <<<"$output" && return 0
-    local broken
-    broken=$(grep -m1 '^BROKEN: ' <<<"$output" | sed 's/^BROKEN: //')
-    if [ -n "$broken" ] && [ "$status" -eq 1 ]; then
-        graded "$1" "$2" "$broken"
-    else
-        graded "$1" "$2"
-    fi
-}
 
 HINT_ORDER="let each worker take the next input's index i under the mutex and write its \
 result to results[i], never to 'the next free slot' (chapter 06, tp_map in lib/thread_pool.c; \

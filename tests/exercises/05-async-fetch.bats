@@ -10,6 +10,7 @@
 # calling thread; nothing left.
 
 load grade
+load judge-04-06
 load ../server
 
 setup_file() {
@@ -18,18 +19,6 @@ setup_file() {
 }
 
 teardown_file() { stop_local_server; }
-
-# expect_ok EXPECTED HINT: the last run printed OK and exited 0; else what it printed instead.
-expect_ok() {
-    [ "$status" -eq 0 ] && grep -q '^OK: ' <<<"$output" && return 0
-    local broken
-    broken=$(grep -m1 '^BROKEN: ' <<<"$output" | sed 's/^BROKEN: //')
-    if [ -n "$broken" ] && [ "$status" -eq 1 ]; then
-        graded "$1" "$2" "$broken"
-    else
-        graded "$1" "$2"
-    fi
-}
 
 fetch() {
     grade_run --timeout "$1" grade_fetch --server="$KIT_SERVER_URL" "${@:2}"

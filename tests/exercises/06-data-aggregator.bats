@@ -8,6 +8,7 @@
 # retries, hybrid, cache) are graded each on its own.
 
 load grade
+load judge-04-06
 load ../server
 
 setup_file() {
@@ -16,18 +17,6 @@ setup_file() {
 }
 
 teardown_file() { stop_local_server; }
-
-# expect_ok EXPECTED HINT: the last run printed OK and exited 0; else what it printed instead.
-expect_ok() {
-    [ "$status" -eq 0 ] && grep -q '^OK: ' <<<"$output" && return 0
-    local broken
-    broken=$(grep -m1 '^BROKEN: ' <<<"$output" | sed 's/^BROKEN: //')
-    if [ -n "$broken" ] && [ "$status" -eq 1 ]; then
-        graded "$1" "$2" "$broken"
-    else
-        graded "$1" "$2"
-    fi
-}
 
 aggregate() {
     grade_run --timeout 20 grade_aggregate --server="$KIT_SERVER_URL" "$@"

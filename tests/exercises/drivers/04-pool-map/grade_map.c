@@ -48,7 +48,6 @@ enum { FAILED_CALL_LEFT = -4242 };
 struct input {
     long value;     /* the result is value * value + 1; negative: EDOM; over 1000: ERANGE */
     double sleep_s; /* how long the call takes */
-    uint64_t work;  /* CPU work (kit_cpu_work iterations) */
 };
 
 static int compute(void *arg, long *result)
@@ -56,10 +55,6 @@ static int compute(void *arg, long *result)
     const struct input *input = arg;
     if (input->sleep_s > 0)
         kit_sleep(input->sleep_s);
-    if (input->work > 0)
-        *result = (long)(kit_cpu_work(input->work) & 1); /* keeps the work; adds 0 or 1 */
-    else
-        *result = 0;
     if (input->value < 0 || input->value > 1000) {
         *result = FAILED_CALL_LEFT; /* written before failing: the map must still give 0 */
         return input->value < 0 ? EDOM : ERANGE;
