@@ -231,25 +231,30 @@ EOF
 }
 
 @test "news_scraper: a worker process killed mid-way is named and its pages are lost, not waited for" {
-    # /stall?/news/N: the server never answers, so each worker waits (2 s timeout) for its page:
-    # time enough, even on a busy machine, to find the workers and kill one while it waits.
+    # /stall?/news/N: the server never answers, so each worker waits (3 s timeout) for its page.
+    # The workers are the scraper's only children (--url: no local server). Their pids are read
+    # with the shell's own read, no process started between seeing them and killing one: on a
+    # busy machine a test that forks to look can miss the whole window.
     local out="$BATS_TEST_TMPDIR/out" tries=0
     rm -f "$BATS_TEST_TMPDIR/pid"
     timeout -k 2 "$(kit_timeout 30)" bash -c 'echo $$ >"$0"; exec "$@"' "$BATS_TEST_TMPDIR/pid" \
-        "$(prog_path news_scraper)" --url="$KIT_SERVER_URL/stall?" --timeout=2 --pages=2 \
+        "$(prog_path news_scraper)" --url="$KIT_SERVER_URL/stall?" --timeout=3 --pages=2 \
         --threads=2 --processes=2 --rounds=1 >"$out" 2>&1 3>&- &
     local waiter=$!
-    until grep -q '^threads: ' "$out" 2>/dev/null; do # the threads have given up: processes next
-        [ $tries -lt 500 ] || fail "no line from the threads: $(cat "$out")"
+    until [ -s "$BATS_TEST_TMPDIR/pid" ] || [ $tries -ge 500 ]; do
         sleep 0.02
         tries=$((tries + 1))
     done
-    local scraper
+    local scraper kids=()
     scraper=$(cat "$BATS_TEST_TMPDIR/pid")
-    wait_for_children "$scraper" 2
-    local victim
-    victim=$(awk '{ print $1 }' "/proc/$scraper/task/$scraper/children")
-    [ -n "$victim" ] || fail "the workers were gone before one could be killed: $(cat "$out")"
+    tries=0
+    until [ ${#kids[@]} -ge 2 ]; do # the threads' 3 s first, then the workers
+        [ $tries -lt 1500 ] || fail "never saw 2 worker processes: $(cat "$out")"
+        { read -r -a kids || true; } 2>/dev/null <"/proc/$scraper/task/$scraper/children"
+        sleep 0.01
+        tries=$((tries + 1))
+    done
+    local victim=${kids[0]}
     kill -KILL "$victim"
     local status=0
     wait "$waiter" || status=$?
