@@ -5,6 +5,8 @@
 #   make grade STUDENT=~/mine       grade a student's copy of exercises/, built apart
 #   make grade-class SUBMISSIONS=d  grade a class: one folder per student, one CSV, a JUnit
 #                                   report per student (CLASS_OUT=dir, GRADE_JOBS=N: tests/grade/grade-class)
+#   make handout [HANDOUT=dir]      the students' copy of the kit, without solutions/
+#                                   (tests/grade/handout); make handout-check proves one
 #   make grade-selftest             the grader's own tests: a solution full, stubs zero, the
 #                                   deliberately broken solutions caught
 #
