@@ -461,6 +461,32 @@ static _Noreturn void report_failure(struct explorer *explorer, const struct out
     exit(1);
 }
 
+/* The rate a bare fork, exit and wait allows on this machine now, measured: the ceiling of
+ * interleavings a second, since each runs in a fork of its own. */
+static double forks_a_second(void)
+{
+    enum { FORKS = 20 };
+    double start = kit_now();
+    for (int i = 0; i < FORKS; i++) {
+        pid_t child = fork();
+        if (child == -1)
+            kit_die_errno("fork");
+        if (child == 0)
+            _exit(0);
+        while (waitpid(child, NULL, 0) == -1)
+            if (errno != EINTR)
+                kit_die_errno("waitpid");
+    }
+    return FORKS / (kit_now() - start);
+}
+
+static void print_rate(const struct explorer *explorer)
+{
+    double seconds = kit_now() - explorer->started;
+    printf("%ld runs in %.2f s: %.0f a second (a bare fork and wait, the ceiling: %.0f a second)\n",
+           explorer->runs, seconds, seconds > 0 ? explorer->runs / seconds : 0.0, forks_a_second());
+}
+
 /* ---- the searches ---- */
 
 /* One choice point of the depth-first search, with the threads tried there so far. */
@@ -558,7 +584,6 @@ static void explore_dfs(struct explorer *explorer, const char *command)
         printf("  %d preemption%s: %ld interleaving%s%s\n", c, c == 1 ? " " : "s", counted,
                counted == 1 ? "" : "s", explorer->capped ? " (cut short by the cap)" : "");
     }
-    double seconds = kit_now() - explorer->started;
     if (explorer->capped) {
         printf("explored %ld interleavings with up to %d preemptions: all passed, but the cap "
                "(%ld runs or %.0f s) ended the search: not every one was run\n",
@@ -568,8 +593,7 @@ static void explore_dfs(struct explorer *explorer, const char *command)
     }
     printf("note: no failure within this bound, for these options; a bug that needs more "
            "preemptions, more threads or other inputs may remain (no proof beyond the bound)\n");
-    printf("%ld runs in %.2f s: %.0f a second\n", explorer->runs, seconds,
-           seconds > 0 ? explorer->runs / seconds : 0.0);
+    print_rate(explorer);
     exit(0);
 }
 
@@ -599,13 +623,11 @@ static void explore_random(struct explorer *explorer, const char *command)
             report_failure(explorer, &outcome, what);
         }
     }
-    double seconds = kit_now() - explorer->started;
     printf("explored %ld random interleavings: all passed%s\n", done,
            explorer->capped ? ", but the cap ended the search" : "");
     printf("note: random runs find likely bugs fast; they prove nothing about the runs not "
            "drawn\n");
-    printf("%ld runs in %.2f s: %.0f a second\n", explorer->runs, seconds,
-           seconds > 0 ? explorer->runs / seconds : 0.0);
+    print_rate(explorer);
     exit(0);
 }
 
