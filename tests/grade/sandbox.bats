@@ -150,7 +150,7 @@ needs_root() {
     grade --dir "$folder" --ex 01 --filter 'exact at 2, 4'
     assert_success
     # The program itself is correct: it passes, and each run's sleeper died with the run.
-    assert_line --regexp '^Score: 3/3$'
+    assert_line --regexp '^  subtotal 01-fix-the-race: 3/3$'
     elapsed_at_most 120
 }
 
@@ -175,7 +175,7 @@ needs_root() {
         }')
     grade --dir "$folder" --ex 01
     assert_success
-    assert_line --regexp '^Score: 0/[1-9][0-9]*$'
+    assert_line --regexp '^  subtotal 01-fix-the-race: 0/[1-9][0-9]*$'
     refute_output --partial '[99'
     [ ! -e "/tmp/$HOSTILE_TAG" ] || { rm -f "/tmp/$HOSTILE_TAG"; fail "it wrote /tmp/$HOSTILE_TAG"; }
     elapsed_at_most 240
@@ -196,7 +196,7 @@ needs_root() {
     assert_line --regexp '^  \[ 3/3\] PASS'
 }
 
-@test "hostile: a symlinked source and an #include of a private file show nothing of it" {
+@test "hostile: a symlinked source, an #include of a private file or of /etc/passwd: none shown" {
     needs_root
     local folder secret="$BATS_TEST_TMPDIR/secret.h" text="private-$HOSTILE_TAG"
     echo "$text" >"$secret"
@@ -207,7 +207,7 @@ needs_root() {
     grade --dir "$folder" --ex 01 --filter 'exact at 2, 4'
     assert_success
     assert_line --partial 'refused 01-fix-the-race/counter.c: a symbolic link; only regular files are graded'
-    assert_line --regexp '^Score: 0/3$'
+    assert_line --regexp '^  subtotal 01-fix-the-race: 0/3$'
     refute_output --partial "$text"
     # Compiled as the sandbox's user, the compiler cannot open the file: no text either.
     folder=$(hostile solutions '')
@@ -216,6 +216,14 @@ needs_root() {
     assert_success
     assert_line --regexp 'secret\.h: Permission denied'
     refute_output --partial "$text"
+    # A file every user may read: the compiler's errors about its text are not shown.
+    folder=$(hostile solutions '')
+    sed -i '1i #include "/etc/passwd"' "$folder/01-fix-the-race/counter.c"
+    grade --dir "$folder" --ex 01 --filter 'exact at 2, 4'
+    assert_success
+    assert_line --regexp '^  subtotal 01-fix-the-race: 0/3$'
+    refute_output --partial 'passwd'
+    refute_output --partial 'root'
 }
 
 @test "hostile: 300 MB on stdout is cut at 1 MiB, and the failure says so" {
@@ -229,7 +237,7 @@ needs_root() {
     grade --dir "$folder" --ex 01 --filter 'exact at 2, 4'
     assert_success
     assert_line --regexp '^ +got: +it printed 300 MB; 1 MiB is allowed$'
-    assert_line --regexp '^Score: 0/3$'
+    assert_line --regexp '^  subtotal 01-fix-the-race: 0/3$'
     [ "${#output}" -lt 100000 ] || fail "a report of ${#output} characters"
     elapsed_at_most 120
 }
@@ -291,5 +299,5 @@ needs_root() {
     kill "$canary"
     wait "$canary" || true
     assert_success
-    assert_line --regexp '^Score: 3/3$'
+    assert_line --regexp '^  subtotal 01-fix-the-race: 3/3$'
 }
