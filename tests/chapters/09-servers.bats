@@ -173,6 +173,11 @@ stop_own_server() {
     [ "$(curl -sS "$KIT_SERVER_URL/bytes/100000" | wc -c)" -eq 100000 ]
     get /numbers/1000
     jq -e '.data | length == 1000 and min >= 0 and max <= 999' <<<"$output"
+    # Made 64 KiB at a time: the whole list arrives, as long as HEAD and GET announce.
+    get /numbers/100000
+    jq -e '.data | length == 100000' <<<"$output" >/dev/null || fail "/numbers/100000 is not whole"
+    [ "$(curl -sSI "$KIT_SERVER_URL/numbers/100000" | tr -d '\r' |
+        awk 'tolower($1) == "content-length:" { print $2 }')" = "$(wc -c <"$BATS_TEST_TMPDIR/body")" ]
     get '/numbers/3?seed=7'
     [ "$(jq -c .data <<<"$output")" = "$(curl -sS "$KIT_SERVER_URL/numbers/3?seed=7" | jq -c .data)" ]
     get /news/7
