@@ -3,7 +3,7 @@
  * @brief The grader's driver for exercise 01: the student's counter.c, with its threads watched.
  *
  * The grader builds this file beside the student's counter.c (tests/grade/prepare). It compiles
- * counter.c into itself with three of its calls renamed to the grader's wrappers, then runs the
+ * counter.c into itself with four of its calls renamed to the grader's wrappers, then runs the
  * student's main with the same arguments:
  *
  * - pthread_create: each new thread waits, before it runs the student's function, until all
