@@ -5,6 +5,8 @@
 #define _GNU_SOURCE /* pipe2, prctl */
 #include "local_server.h"
 
+#include "net.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -124,13 +126,15 @@ int local_server_start_program(struct local_server *server, const char *program,
         return -1;
     int out[2];
     if (pipe2(out, O_CLOEXEC) == -1) {
-        fprintf(stderr, "local server: pipe: %s\n", strerror(errno));
+        fprintf(stderr, "local server: pipe: %s%s%s\n", strerror(errno),
+                out_of_what(errno) ? ": " : "", out_of_what(errno) ? out_of_what(errno) : "");
         return -1;
     }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == -1) {
-        fprintf(stderr, "local server: fork: %s\n", strerror(errno));
+        fprintf(stderr, "local server: fork: %s%s\n", strerror(errno),
+                errno == EAGAIN ? ": out of processes (ulimit -u, kernel.threads-max)" : "");
         close(out[0]), close(out[1]);
         return -1;
     }
