@@ -9,6 +9,11 @@
 
 load ../helpers
 
+# gil_io's own count: the most threads that were inside their blocking call at one moment.
+most_in_blocking_call() {
+    grep -m1 '^most threads in a blocking call' <<<"$output" | grep -oE '[0-9]+ of' | cut -d' ' -f1
+}
+
 # The "CPUs in use" column of gil_sim's table on the row matching REGEX (last but one field).
 cpus_in_use_on() {
     grep -m1 -E "$1" <<<"$output" | awk '{ print $(NF - 1) }'
@@ -64,12 +69,15 @@ cpus_in_use_on() {
     assert_failure 2
 }
 
-@test "gil_io: threads that let go of the lock overlap their calls (elapsed < half of N x S)" {
+# The verdict judges the time by the nearer end (one call, or N in a row), room enough for a busy
+# machine; the threads' own count of calls in progress at once shows the overlap without a clock.
+# (A bound of x2 on the ratio failed beside four busy loops under TSan: x1.86.)
+@test "gil_io: threads that let go of the lock overlap their calls (nearer one call than N)" {
     run_prog gil_io
     assert_success
     assert_line --regexp '^OK: the threads let go of the lock'
     assert_line --regexp '^one after another .*: x[0-9.]+ faster$'
-    at_least "$(ratio_on '^one after another')" 2
+    at_least "$(most_in_blocking_call)" 2
 }
 
 @test "gil_io: the calls overlap on one CPU too: waiting needs no CPU" {
@@ -77,7 +85,7 @@ cpus_in_use_on() {
     assert_success
     assert_line --regexp '^OK: '
     assert_line --regexp '^one after another .*: x[0-9.]+ faster$'
-    at_least "$(ratio_on '^one after another')" 2
+    at_least "$(most_in_blocking_call)" 2
 }
 
 @test "gil_io: 16 threads all wait at once" {
