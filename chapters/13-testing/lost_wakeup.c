@@ -1,7 +1,6 @@
 /**
  * @file lost_wakeup.c
- * @brief The smallest run of chapter 05's queue that can lose a wake-up: two consumers, one
- * producer, two items. Made for `make explore`, which finds the broken rule at once.
+ * @brief The smallest run of chapter 05's queue that can lose a wake-up, made for make explore.
  *
  * What to look for: two consumers each take one item from an empty queue of capacity 2, so
  * both may fall asleep; then a producer puts two items. With the queue's own rule (signal when

@@ -8,8 +8,10 @@
  * the bound: iterative context bounding, as CHESS does. Most concurrency bugs need at most two
  * preemptions, and the runs with at most c preemptions number about steps^c, not 2^steps. Each
  * pass runs again the few runs of the passes before it (they are the tree's spine); the counts
- * printed are of distinct interleavings, by their exact number of preemptions. No partial-order
- * reduction: two runs that differ only in the order of independent steps are both run.
+ * printed are of distinct interleavings, by their exact number of preemptions. A choice point is
+ * offered only before a step another thread could see (runtime.c, access_visible()); when a run
+ * learns of a new one, the pass starts again. No partial-order reduction beyond that: two runs
+ * that differ only in the order of independent steps are both run.
  *
  * Random (KIT_EXPLORE=random): PCT, from its seed: random thread priorities, and a few random
  * decisions where the running thread drops to the lowest priority. For programs too big to
