@@ -13,7 +13,10 @@
 # is compiled plainly: its memory is not the program's to race on. All of it lands in its own
 # tree, $(BUILD_PREFIX)/explore-CC/, and never mixes with the other variants.
 # MAX_RUNS and SECONDS cap the search (default 200000 runs, 120 s): the verdict says when a cap
-# ended it. A replay writes its timeline as SVG and Perfetto JSON beside the program.
+# ended it. A replay writes its timeline as SVG and Perfetto JSON beside the program. The
+# explorer exits 0 when every interleaving passed and 1 on a failing one (which make reports as
+# "Error 1", exiting 2 itself); `make explore-path` prints the instrumented program, which runs
+# the same way with KIT_EXPLORE=dfs|random|replay in its environment (see the recipe below).
 
 HELP_LINES += "  make explore PROG=NAME ARGS='...' [BOUND=2] [MODE=dfs|random SEED=N] [REPLAY=S]" \
               "                       run every interleaving of a program; replay a failing one"
@@ -54,10 +57,10 @@ $(EXPLORE_BUILD)/tsan/%.o: %.c mk/explore.mk | deps-build
 	@mkdir -p $(@D)
 	$(Q)$(call say,CC,$<)$(CC) $(EXPLORE_CFLAGS) -fsanitize=thread -MMD -MP -c $< -o $@
 
-# -no-pie: the runtime's return addresses are the program's own, for addr2line to name lines.
 $(EXPLORE_ARCHIVE): $(EXPLORE_ARCHIVE_OBJECTS)
 	$(Q)$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
 
+# -no-pie: the runtime's return addresses are the program's own, for addr2line to name lines.
 $(EXPLORE_PROGRAM): $(EXPLORE_TESTED_OBJECTS) $(EXPLORE_RUNTIME_OBJECTS) $(EXPLORE_ARCHIVE)
 	@mkdir -p $(@D)
 	$(Q)$(call say,LD,$@)$(CC) -no-pie -pthread $^ -o $@ \

@@ -31,10 +31,11 @@ grade_explore() {
     local command="make explore PROG=$unit/$prog ARGS='$*'"
     GRADE_LAST_RUN="$command BOUND=$bound"
     # Built outside the sandbox, as tests/grade/prepare builds; only the run is sandboxed.
+    local log="$BATS_TEST_TMPDIR/explore-build.log"
     if ! binary=$(make -s -C "$tree" --no-print-directory BUILD_PREFIX=build \
-        CC="${KIT_CC:-gcc}" PROG="$unit/$prog" explore-path 2>"$BATS_TEST_TMPDIR/explore-build.log"); then
+        CC="${KIT_CC:-gcc}" PROG="$unit/$prog" explore-path 2>"$log"); then
         status=127
-        output="the scheduler's build of $prog failed: $(tail -5 "$BATS_TEST_TMPDIR/explore-build.log")"
+        output="the scheduler's build of $prog failed: $(tail -5 "$log")"
         return 0
     fi
     run env KIT_EXPLORE=dfs KIT_EXPLORE_BOUND="$bound" KIT_EXPLORE_MAX_RUNS="$max_runs" \
