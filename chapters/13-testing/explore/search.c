@@ -52,8 +52,6 @@ struct outcome {
 };
 
 struct explorer {
-    int argc;
-    char **argv;
     struct explore_shared *shared;
     int output;        /* the memory file a run writes its stdout and stderr to */
     char *output_text; /* what the last run printed */
@@ -635,7 +633,7 @@ static void explore_random(struct explorer *explorer, const char *command)
 
 void explore_main(int argc, char **argv)
 {
-    struct explorer explorer = {.argc = argc, .argv = argv};
+    struct explorer explorer = {0};
     explorer.shared = mmap(NULL, sizeof *explorer.shared, PROT_READ | PROT_WRITE,
                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (explorer.shared == MAP_FAILED)
