@@ -180,10 +180,13 @@ static void meet_wait(bool (*ready)(long), long arg, const struct timespec *dead
 
 static int meet_workers; /* W of the at-once test */
 
+/* W calls are inside now, or were once (met stays true: the later calls wait for nobody). */
 static bool all_inside(long unused)
 {
     (void)unused;
-    return meet.met || (meet.met = meet.inside >= meet_workers);
+    if (meet.inside >= meet_workers)
+        meet.met = true;
+    return meet.met;
 }
 
 /* at-once: wait until W calls are inside at once (once they were, nobody waits any more). */
