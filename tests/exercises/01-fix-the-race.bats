@@ -100,3 +100,12 @@ thread that holds the lock for all its increments keeps every other thread waiti
 threads run one after another" || return 1
     done
 }
+
+# Every interleaving of 2 threads x 2 increments with up to 2 preemptions, under chapter 13's
+# controlled scheduler: a fix that loses an update only in a rare interleaving fails here, with
+# the schedule that shows it (tests/exercises/explore.bash).
+@test "[3] every interleaving of 2 threads x 2 increments keeps the total (controlled scheduler)" {
+    load explore
+    grade_explore counter --threads=2 --iterations=2
+    explore_passed
+}

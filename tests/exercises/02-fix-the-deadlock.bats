@@ -101,3 +101,13 @@ whichever lock was taken first: order the locks, never the accounts the money mo
         "lock only the two accounts of a transfer, each account with its own mutex: one lock \
 for the whole bank makes every transfer wait for every other (README.md, 'Your task')"
 }
+
+# Every interleaving of 2 tellers x 1 transfer between 2 accounts with up to 2 preemptions,
+# under chapter 13's controlled scheduler: a lock order that deadlocks only when two transfers
+# meet at the wrong moment fails here, with each thread's wait and the schedule that shows it
+# (tests/exercises/explore.bash).
+@test "[3] every interleaving of 2 tellers x 1 transfer ends with the money kept (controlled scheduler)" {
+    load explore
+    grade_explore bank --threads=2 --accounts=2 --transfers=1
+    explore_passed
+}

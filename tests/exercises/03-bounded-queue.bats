@@ -88,3 +88,16 @@ queue_get returns false only once the queue is closed and empty (queue.h)"
     graded "no ThreadSanitizer report, and every item exactly once" \
         "every read and write of the queue's fields, in every function, with the mutex held"
 }
+
+# Every order in which 1 producer and 2 consumers of 2 items through 1 slot can block and wake,
+# under chapter 13's controlled scheduler (no preemption: at each point where a thread blocks or
+# ends, every choice of the next thread): a queue that loses or duplicates an item, or leaves a
+# thread asleep, fails here with the schedule that shows it (tests/exercises/explore.bash). Not
+# 1 or 2 preemptions: three threads and a queue make thousands of interleavings there, minutes
+# of forks on two CPUs.
+@test "[3] every blocking order of 1 producer x 2 consumers keeps every item (controlled scheduler)" {
+    load explore
+    grade_explore --bound 0 grade_queue --test=stress --producers=1 --consumers=2 --items=2 \
+        --capacity=1
+    explore_passed
+}

@@ -30,10 +30,12 @@ grade_explore() {
     local tree=${GRADE_FOLDER%/build/*} unit=exercises/$GRADE_EXERCISE binary
     local command="make explore PROG=$unit/$prog ARGS='$*'"
     GRADE_LAST_RUN="$command BOUND=$bound"
-    # Built outside the sandbox, as tests/grade/prepare builds; only the run is sandboxed.
+    # Built as tests/grade/prepare builds: in the sandbox, which may write the tree's build
+    # folder only; the compiler's messages are the last lines of its output.
     local log="$BATS_TEST_TMPDIR/explore-build.log"
-    if ! binary=$(make -s -C "$tree" --no-print-directory BUILD_PREFIX=build \
-        CC="${KIT_CC:-gcc}" PROG="$unit/$prog" explore-path 2>"$log"); then
+    if ! binary=$("$KIT_ROOT/tests/grade/timed-run" --writable "$tree/build" --no-backtraces \
+        "$(kit_timeout 300)" make -s -C "$tree" --no-print-directory BUILD_PREFIX=build \
+        CC="${KIT_CC:-gcc}" PROG="$unit/$prog" explore-path </dev/null 2>"$log"); then
         status=127
         output="the scheduler's build of $prog failed: $(tail -5 "$log")"
         return 0
