@@ -75,9 +75,14 @@ copy_solution() {
     assert_output --partial '1 of 1 exercises passing'
 }
 
-@test "grader: every deliberately broken solution is caught by the test meant to catch it" {
-    local patch name exercise caught folder failures=()
-    for patch in "$KIT_ROOT"/tests/grade/broken/*.patch; do
+# check_broken NN: every broken solution of exercise NN (tests/grade/broken/NN-*.patch) fails
+# the test named on its "Caught by:" line, and passes no test. One bats test per exercise keeps
+# each within its timeout as the patches grow.
+check_broken() {
+    local patch name exercise caught folder failures=() count=0
+    for patch in "$KIT_ROOT"/tests/grade/broken/"$1"-*.patch; do
+        [ -f "$patch" ] || continue
+        count=$((count + 1))
         name=$(basename "$patch" .patch)
         exercise=$(sed -n 's|^--- a/\([^/]*\)/.*|\1|p' "$patch" | head -1)
         caught=$(sed -n 's/^Caught by: //p' "$patch")
@@ -89,8 +94,16 @@ copy_solution() {
             failures+=("$name was not caught by '$caught':" "$output")
         fi
     done
+    [ "$count" -gt 0 ] || fail "no broken solution of exercise $1 in tests/grade/broken/"
     [ ${#failures[@]} -eq 0 ] || fail "$(printf '%s\n' "${failures[@]}")"
 }
+
+@test "grader: exercise 01's deliberately broken solutions are each caught by the test meant to" { check_broken 01; }
+@test "grader: exercise 02's deliberately broken solutions are each caught by the test meant to" { check_broken 02; }
+@test "grader: exercise 03's deliberately broken solutions are each caught by the test meant to" { check_broken 03; }
+@test "grader: exercise 04's deliberately broken solutions are each caught by the test meant to" { check_broken 04; }
+@test "grader: exercise 05's deliberately broken solutions are each caught by the test meant to" { check_broken 05; }
+@test "grader: exercise 06's deliberately broken solutions are each caught by the test meant to" { check_broken 06; }
 
 @test "grader: a copy that does not compile, or crashes, loses only its own tests" {
     local folder
