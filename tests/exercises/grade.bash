@@ -33,6 +33,8 @@ GRADE_EXERCISE=${GRADE_EXERCISE%.bats}
 # Builds the solution when no folder was given (make test). Call from setup_file.
 grade_setup_file() {
     if [ -z "${GRADE_FOLDER:-}" ]; then
+        [ -d "$KIT_ROOT/solutions/$GRADE_EXERCISE" ] ||
+            skip "no solutions/ here (a student's copy of the kit): make grade grades your exercises"
         export GRADE_SOURCE="$KIT_ROOT/solutions/$GRADE_EXERCISE" GRADE_TAG=solutions
         GRADE_FOLDER=$("$KIT_ROOT/tests/grade/prepare" "$GRADE_SOURCE" "$GRADE_EXERCISE" \
             "$GRADE_TAG") || true
