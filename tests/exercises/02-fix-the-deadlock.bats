@@ -10,7 +10,6 @@
 # between its two locks, and known transfers whose every balance is checked against a replay.
 
 load grade
-load judge-01-03
 
 setup_file() { grade_setup_file; }
 

@@ -8,7 +8,6 @@
 # ThreadSanitizer. A queue that hangs is killed, with each thread's backtrace in the report.
 
 load grade
-load judge-01-03
 
 setup_file() { grade_setup_file; }
 

@@ -7,7 +7,6 @@
 # nothing); a busy worker holding up nobody; every worker joined; ThreadSanitizer clean.
 
 load grade
-load judge-04-06
 
 setup_file() { grade_setup_file; }
 

@@ -10,7 +10,6 @@
 # calling thread; nothing left.
 
 load grade
-load judge-04-06
 load ../server
 
 setup_file() {

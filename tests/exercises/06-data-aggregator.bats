@@ -8,7 +8,6 @@
 # retries, hybrid, cache) are graded each on its own.
 
 load grade
-load judge-04-06
 load ../server
 
 setup_file() {

@@ -17,6 +17,9 @@
 #   describe_run          what the last grade_run did, for a failing test's "got:" line
 #   graded NAME WHAT HINT EXPECTED
 #                         fail the test: what was expected, what happened, a hint
+#   expect_ok EXPECTED HINT
+#                         a grader's driver (tests/exercises/drivers/NN-x/*.c) printed its
+#                         verdict `OK: ...` and exited 0; else fail with its `BROKEN: ...` line
 #   number_after WORD     the number after WORD in $output ("got 123" -> 123)
 #   grade_start_local_server [OPTIONS]
 #                         start_local_server (tests/server.bash, `load ../server`) with the
@@ -125,6 +128,20 @@ graded() {
         echo "hint:     $2"
     } >&2
     return 1
+}
+
+# expect_ok EXPECTED HINT: the last grade_run printed a line `OK: ...` and exited 0; else the
+# test fails with what was expected, the driver's `BROKEN: ...` line (or how the run ended
+# instead) and the hint.
+expect_ok() {
+    [ "$status" -eq 0 ] && grep -q '^OK: ' <<<"$output" && return 0
+    local broken
+    broken=$(grep -m1 '^BROKEN: ' <<<"$output" | sed 's/^BROKEN: //')
+    if [ -n "$broken" ] && [ "$status" -eq 1 ]; then
+        graded "$1" "$2" "$broken"
+    else
+        graded "$1" "$2"
+    fi
 }
 
 # The number right after WORD in $output: number_after got -> 123 for "... got 123 ...".
