@@ -3,6 +3,8 @@
 #   run_prog PROG [ARGS...]  run a program of this suite's lesson under a timeout, like bats' run
 #                            (--timeout S, --one-cpu before PROG)
 #   prog_path PROG           the path of a program of this suite's lesson
+#   prog_copy_for_nobody PROG
+#                            a copy of it that user nobody can run (see below); sets $nobody_copy
 #   kit_timeout              seconds a program may run before its process group is killed
 #   run_on_one_cpu PROG      run_prog, pinned to CPU 0 whatever CPUs the suite may use
 #   run_on_idle_cpus PROG    run_prog, then skip the test if other processes took the CPUs
@@ -30,6 +32,18 @@ kit_timeout() {
 
 prog_path() {
     echo "$KIT_ROOT/$KIT_BUILD/$KIT_LESSON/$1"
+}
+
+# prog_copy_for_nobody PROG: copy a program of this suite's lesson into a folder of its own that
+# anyone may read, and set $nobody_copy to the copy's path. Tests run a program as user nobody
+# to put it under `ulimit -u` (root is exempt), and nobody may not be able to reach the build
+# folder (a checkout inside a folder only its owner may enter, such as /root or a `mktemp -d`
+# one). The caller removes the folder: rm -rf "${nobody_copy%/*}".
+prog_copy_for_nobody() {
+    local folder
+    folder=$(mktemp -d /tmp/kit-nobody.XXXXXX) && chmod 755 "$folder" &&
+        cp "$(prog_path "$1")" "$folder/" || fail "could not copy $1 for user nobody"
+    nobody_copy=$folder/$1
 }
 
 # run_prog [--timeout S] [--one-cpu] PROG [ARGS...]

@@ -70,16 +70,14 @@ start_session() {
 # start_session_limited N PROG [ARGS...]: like start_session, but as user nobody under
 # `ulimit -u N`: the program and its processes may number N at most, so fork N fails. root is
 # exempt from that limit, hence nobody; the test is skipped where setpriv or root is missing.
-# nobody may not be able to reach the build folder (a checkout under a mode-700 folder), so the
-# program runs from a copy in a folder of its own that anyone may read; finish_session removes it.
+# The program runs from a copy nobody can reach (prog_copy_for_nobody); finish_session removes it.
 start_session_limited() {
     local limit=$1 prog
     [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null ||
         skip "needs root and setpriv to run a program as nobody under ulimit -u"
     [ "$(pgrep -c -u 65534)" -eq 0 ] || skip "user nobody already runs processes"
-    limited_copy=$(mktemp -d /tmp/kit-limited.XXXXXX) && chmod 755 "$limited_copy" &&
-        cp "$(prog_path "$2")" "$limited_copy/" || fail "could not copy $2 for user nobody"
-    prog=$limited_copy/$2
+    prog_copy_for_nobody "$2"
+    prog=$nobody_copy
     shift 2
     setsid env --default-signal=INT,QUIT setpriv --reuid=65534 --regid=65534 --clear-groups \
         bash -c 'ulimit -u "$1" && shift && exec "$@"' limited "$limit" "$prog" "$@" \
@@ -98,7 +96,7 @@ $(cat "$BATS_TEST_TMPDIR/out")"
     fi
     exit_code=0
     wait "$session" || exit_code=$?
-    [ -z "${limited_copy:-}" ] || { rm -rf "$limited_copy"; limited_copy=''; }
+    [ -z "${nobody_copy:-}" ] || { rm -rf "${nobody_copy%/*}"; nobody_copy=''; }
     output=$(cat "$BATS_TEST_TMPDIR/out")
     mapfile -t lines <<<"$output"
     local left

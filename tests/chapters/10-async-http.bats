@@ -233,9 +233,11 @@ run_limited() {
     [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null ||
         skip "needs root and setpriv to run a program as nobody under ulimit -u"
     [ "$(pgrep -c -u 65534)" -eq 0 ] || skip "user nobody already runs processes"
+    prog_copy_for_nobody fetch_threads
     run timeout -k 2 "$(kit_timeout 30)" setpriv --reuid=65534 --regid=65534 --clear-groups \
-        bash -c 'ulimit -u 6 && exec "$@"' limited "$(prog_path fetch_threads)" --workers=20 \
+        bash -c 'ulimit -u 6 && exec "$@"' limited "$nobody_copy" --workers=20 \
         -n 40 "$KIT_SERVER_URL/json"
+    rm -rf "${nobody_copy%/*}"
     assert_success
     assert_line --regexp '^note: out of threads or processes after [1-6] of 20 workers \(ulimit -u: 6\): the [1-6] started fetch every URL$'
     assert_line --regexp '^[1-6] worker threads$'

@@ -64,9 +64,19 @@ static void stop_server_and_leave(int signo)
     const char *name = signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "SIGHUP";
     const char *parts[] = {program_invocation_short_name, ": interrupted by ", name,
                            pid > 0 ? ": stopped the local server\n" : "\n"};
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        if (write(STDERR_FILENO, parts[i], strlen(parts[i])) < 0)
-            break;
+    /* One write: a line written in pieces can be split by another thread's output. */
+    char line[256];
+    size_t length = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        size_t part = strlen(parts[i]);
+        if (part > sizeof line - length)
+            part = sizeof line - length;
+        memcpy(line + length, parts[i], part);
+        length += part;
+    }
+    if (write(STDERR_FILENO, line, length) < 0) {
+        /* nothing more to do: the signal ends the program next */
+    }
     signal(signo, SIG_DFL);
     raise(signo);
 }
