@@ -1,5 +1,6 @@
-# Grading the exercises (CONVENTIONS.md section 8). The grader is tests/grade/grade; this
-# fragment gives it its make targets and the student's comforts (progress, hint, reset, watch).
+# Grading the exercises (README.md, "Grading a class"; exercises/README.md). The grader is
+# tests/grade/grade; this fragment gives it its make targets and the student's comforts
+# (progress, hint, reset, watch).
 #
 #   make grade                      grade exercises/ (EX=03 one exercise, STUDENT=dir a copy)
 #   make grade STUDENT=~/mine       grade a student's copy of exercises/, built apart

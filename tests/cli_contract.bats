@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# The program contract's command-line half (CONVENTIONS.md section 2), for every program in the
-# kit, found by looking in the build folder: a new program is covered without editing this file.
+# The program contract's command-line half (README.md, "What every program does"), for every
+# program in the kit, found by looking in the build folder: a new program is covered without
+# editing this file.
 #   --help            exits 0 and prints a usage line on stdout
 #   --no-such-option  exits 2 with a reason on stderr
 #   a bad number      exits 2 with a reason on stderr, for the first numeric option (--name=N)
