@@ -72,8 +72,12 @@ static void *grade_thread_start(void *arg)
     return result;
 }
 
-static int grade_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
-                                void *(*function)(void *), void *arg)
+/* The wrappers below stand in for the calls of the student's counter.c; one it never makes (no
+ * mutex at all in an atomic counter, or in the untouched stub) is left unused, which is no
+ * warning worth failing its build for. */
+__attribute__((unused)) static int grade_pthread_create(pthread_t *thread,
+                                                        const pthread_attr_t *attr,
+                                                        void *(*function)(void *), void *arg)
 {
     struct grade_start *start = malloc(sizeof *start);
     if (start == NULL)
@@ -85,7 +89,7 @@ static int grade_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     return error;
 }
 
-static int grade_pthread_mutex_lock(pthread_mutex_t *mutex)
+__attribute__((unused)) static int grade_pthread_mutex_lock(pthread_mutex_t *mutex)
 {
     int error = pthread_mutex_lock(mutex);
     if (error == 0 && grade_held++ == 0)
@@ -93,7 +97,7 @@ static int grade_pthread_mutex_lock(pthread_mutex_t *mutex)
     return error;
 }
 
-static int grade_pthread_mutex_unlock(pthread_mutex_t *mutex)
+__attribute__((unused)) static int grade_pthread_mutex_unlock(pthread_mutex_t *mutex)
 {
     if (grade_held > 0 && --grade_held == 0) {
         atomic_fetch_add(&grade_holds, 1);
@@ -105,7 +109,7 @@ static int grade_pthread_mutex_unlock(pthread_mutex_t *mutex)
     return pthread_mutex_unlock(mutex);
 }
 
-static int grade_sched_yield(void)
+__attribute__((unused)) static int grade_sched_yield(void)
 {
     if (grade_held > 0)
         grade_hold_yields++;
