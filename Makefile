@@ -2,10 +2,15 @@
 #
 # A program is one .c file in a lesson folder (chapters/NN-x, exercises/NN-x, solutions/NN-x):
 # adding a program is adding the file. Code a folder's programs share goes in its lib/ folder
-# (built into one archive that every program of that folder links). What a folder builds on
-# beyond common/ (an earlier lesson's lib/, a pkg-config package, a compiler such as mpicc) it
-# declares in its uses.mk: see "what a lesson uses" below. Everything built lands in
-# build/VARIANT/, one folder per compiler and sanitizer set, so builds never mix.
+# (built into one archive that every program of that folder links). The kit's plumbing, code
+# that lessons stand on but do not teach (the local server's launcher, the fetch set-up, the MPI
+# job harness, ...), lives in harness/NAME/ folders, each built into an archive of its own.
+# What a folder builds on beyond common/ (another folder's code, a pkg-config package, a
+# compiler such as mpicc) it declares in its uses.mk: see "what a folder uses" below. Everything
+# built lands in build/VARIANT/, one folder per compiler and sanitizer set, so builds never mix.
+#
+# Reading order: configuration, what there is to build, what a folder uses, the build rules,
+# one chapter at a time, tests and docs, packages, then the targets mk/*.mk adds.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -48,56 +53,84 @@ UNITS := $(patsubst %/,%,$(sort $(wildcard chapters/[0-9][0-9]-*/ exercises/[0-9
 CHAPTERS := $(filter chapters/%,$(UNITS))
 SOURCES := $(foreach unit,$(UNITS),$(wildcard $(unit)/*.c))
 PROGRAMS := $(patsubst %.c,$(BUILD)/%,$(SOURCES))
-UNIT_LIB_OBJECTS := $(patsubst %.c,$(BUILD)/%.o,$(foreach unit,$(UNITS),$(wildcard $(unit)/lib/*.c)))
+# harness/NAME/: the kit's plumbing, no programs; its *.c files make its archive.
+HARNESS := $(patsubst %/,%,$(sort $(wildcard harness/*/)))
+FOLDERS := $(UNITS) $(HARNESS)
+# The .c files of a folder's archive: a lesson's lib/*.c, or a harness folder's *.c.
+archive_sources = $(wildcard $(if $(filter harness/%,$(1)),$(1)/*.c,$(1)/lib/*.c))
+UNIT_LIB_OBJECTS := $(patsubst %.c,$(BUILD)/%.o,$(foreach folder,$(FOLDERS),$(call archive_sources,$(folder))))
 
 KITLIB := $(BUILD)/common/libkit.a
 KITLIB_OBJECTS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
 
-# ---- what a lesson uses ---------------------------------------------------------------------
-# A lesson folder that builds on more than common/ says so in its uses.mk, in up to six lines:
+# ---- what a folder uses --------------------------------------------------------------------
+# A folder that builds on more than common/ says so in its uses.mk, in up to seven lines:
 #
-#   uses_lessons  := chapters/08-event-loop   lessons whose lib/ its programs link (in this
-#                                             order) and whose programs it runs, so both are built
+#   uses_code     := harness/fetch            folders whose code its programs link (lessons'
+#                                             lib/ or harness/): the direct ones only
+#   uses_programs := chapters/09-servers      lessons whose programs its code runs
 #   uses_packages := libcjson                 pkg-config packages it compiles and links with
 #   uses_debian   := libcjson-dev             the Debian packages those come from
-#   uses_compiler := OMPI_CC=$(CC) mpicc      a compiler wrapper for its programs and its lib/
+#   uses_compiler := OMPI_CC=$(CC) mpicc      a compiler wrapper for its programs and its code
 #   uses_test     := curl                     Debian packages its tests need (make test)
 #   uses_bench    := nginx-light wrk          Debian packages its bench rows need (make bench)
 #
-# A program includes a used lesson's header by its path, so the reader sees where it comes
-# from: #include "../08-event-loop/lib/event_loop.h". Each folder's uses are read into
-# FOLDER.lessons, FOLDER.packages, FOLDER.debian and FOLDER.compiler.
+# The Makefile follows uses_code transitively: a program links its own archive, then the archive
+# of every folder it uses directly or through another, each before the ones it needs, then the
+# kit's library; it compiles with all their packages; and the programs of every lesson it uses
+# or whose programs they run are built first (harness/loopback starts chapter 09's loop_server). A program includes a used
+# folder's header by its path, so the reader sees where it comes from:
+# #include "../../harness/fetch/fetch.h". Each folder's uses are read into FOLDER.uses,
+# FOLDER.programs, FOLDER.packages, FOLDER.debian and FOLDER.compiler.
 define read_uses
-uses_lessons :=
+uses_code :=
+uses_programs :=
 uses_packages :=
 uses_debian :=
 uses_compiler :=
 uses_test :=
 uses_bench :=
 include $(1)/uses.mk
-$(1).lessons := $$(uses_lessons)
+$(1).uses := $$(uses_code)
+$(1).programs := $$(uses_programs)
 $(1).packages := $$(uses_packages)
 $(1).debian := $$(uses_debian)
 $(1).compiler := $$(uses_compiler)
 $(1).test := $$(uses_test)
 $(1).bench := $$(uses_bench)
 endef
-$(foreach unit,$(UNITS),$(if $(wildcard $(unit)/uses.mk),$(eval $(call read_uses,$(unit)))))
+$(foreach folder,$(FOLDERS),$(if $(wildcard $(folder)/uses.mk),$(eval $(call read_uses,$(folder)))))
 
-# The archive of a folder's lib/*.c, or nothing when it has none.
-lesson_archive = $(if $(wildcard $(1)/lib/*.c),$(BUILD)/$(1)/lib/liblesson.a)
-# The programs of a folder, as built files.
-unit_programs = $(patsubst %.c,$(BUILD)/%,$(wildcard $(1)/*.c))
+# Every folder FOLDER uses, directly or not, in link order. uses_walk lists them depth first,
+# each followed by what it uses; keeping only the last copy of each name then puts every folder
+# before all the folders it needs (a folder's last copy is followed by a copy of each of its
+# uses). The uses must not form a cycle.
+uses_walk = $(foreach used,$($(1).uses),$(used) $(call uses_walk,$(used)))
+reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+first_copies = $(if $(1),$(firstword $(1)) $(call first_copies,$(filter-out $(firstword $(1)),$(1))))
+uses_all = $(strip $(call reverse,$(call first_copies,$(call reverse,$(call uses_walk,$(1))))))
+
+# The archive of a folder's code, or nothing when it has none.
+lesson_archive = $(if $(call archive_sources,$(1)),$(BUILD)/$(1)/$(if $(filter harness/%,$(1)),libharness.a,lib/liblesson.a))
+# The programs of a folder, as built files (a harness folder has none).
+unit_programs = $(if $(filter harness/%,$(1)),,$(patsubst %.c,$(BUILD)/%,$(wildcard $(1)/*.c)))
+# The pkg-config packages of a folder and of every folder it uses.
+all_packages = $(sort $($(1).packages) $(foreach used,$(call uses_all,$(1)),$($(used).packages)))
+# The programs a folder's programs need built first: those of the lessons it uses, directly or
+# not, and of the lessons whose programs those folders run (never its own).
+programs_needed = $(foreach lesson,$(filter-out $(1),$(sort $(call uses_all,$(1)) \
+    $($(1).programs) $(foreach used,$(call uses_all,$(1)),$($(used).programs)))),\
+    $(call unit_programs,$(lesson)))
 
 # Debian packages, installed by mk/need-packages when missing (see `make deps`). A folder's own
 # packages are installed when that folder is built; `make deps` installs them all.
 BUILD_PACKAGES := make pkg-config $(if $(findstring clang,$(CC)),clang)
-LESSON_PACKAGES := $(sort $(foreach unit,$(UNITS),$($(unit).debian)))
+LESSON_PACKAGES := $(sort $(foreach folder,$(FOLDERS),$($(folder).debian)))
 TEST_PACKAGES := bats bats-support bats-assert procps coreutils util-linux \
-                 $(foreach unit,$(UNITS),$($(unit).test))
+                 $(foreach folder,$(FOLDERS),$($(folder).test))
 DOCS_PACKAGES := doxygen
 FORMAT_PACKAGES := clang-format
-BENCH_PACKAGES := $(foreach unit,$(UNITS),$($(unit).bench))
+BENCH_PACKAGES := $(foreach folder,$(FOLDERS),$($(folder).bench))
 
 # ---- building -------------------------------------------------------------------------------
 .PHONY: all
@@ -118,44 +151,50 @@ $(BUILD)/%.o: %.c $(FLAGS_STAMP) | deps-build
 $(KITLIB): $(KITLIB_OBJECTS)
 	$(Q)$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
 
-# A lesson's archive holds its lib/*.o; it is made anew when one of them changes, and when a
-# lib/ file comes or goes (its .members file lists them): a deleted lib/x.c must not live on
-# in the archive, where it would be linked before the lesson it moved to.
+# A folder's archive holds its code's .o files; it is made anew when one of them changes, and
+# when a file comes or goes (its .members file lists them): a deleted lib/x.c must not live on
+# in the archive, where it would be linked before the folder it moved to.
+make_archive = $(Q)$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 $(BUILD)/%/lib/liblesson.a:
-	$(Q)$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
+	$(make_archive)
+$(BUILD)/harness/%/libharness.a:
+	$(make_archive)
 
-# A program links its own folder's lib archive, then the archives of the lessons it uses, then
-# the kit's library: each archive before the ones it needs (UNIT_ARCHIVES, set per folder).
+# A program links its own folder's archive, then the archives of the folders it uses, then the
+# kit's library: each archive before the ones it needs (UNIT_ARCHIVES, set per folder).
 $(BUILD)/%: %.c $(KITLIB) $(FLAGS_STAMP) | deps-build
 	@mkdir -p $(@D)
 	$(Q)$(call say,CC,$<)$(or $(UNIT_CC),$(CC)) $(KIT_CFLAGS) $(UNIT_CFLAGS) -MMD -MP $< \
 	    $(UNIT_ARCHIVES) $(KITLIB) -o $@ $(KIT_LDFLAGS) $(UNIT_LDLIBS) $(KIT_LDLIBS)
 
-# Per folder: its lib archive, what its programs link, and its uses. The variables are private
-# so that they never leak into a prerequisite (libkit.a must not be built with mpicc), and
+# Per folder: its archive, what its programs link, and its uses. The variables are private so
+# that they never leak into a prerequisite (libkit.a must not be built with mpicc), and
 # recursive (=) so that pkg-config runs after deps-unit-* has installed the packages.
 define unit_rules
-$(call lesson_archive,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/lib/*.c)) \
-    $(if $(call lesson_archive,$(1)),$(BUILD)/$(1)/lib/.members)
-$(BUILD)/$(1)/lib/.members: FORCE
+ifneq ($(call lesson_archive,$(1)),)
+$(call lesson_archive,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(call archive_sources,$(1))) \
+    $(dir $(call lesson_archive,$(1))).members
+$(dir $(call lesson_archive,$(1))).members: FORCE
 	@mkdir -p $$(@D)
-	@[ "$$$$(cat $$@ 2>/dev/null)" = '$(wildcard $(1)/lib/*.c)' ] || echo '$(wildcard $(1)/lib/*.c)' > $$@
+	@[ "$$$$(cat $$@ 2>/dev/null)" = '$(call archive_sources,$(1))' ] || echo '$(call archive_sources,$(1))' > $$@
+endif
 $(call unit_programs,$(1)): private UNIT_ARCHIVES = $(call lesson_archive,$(1)) \
-    $(foreach lesson,$($(1).lessons),$(call lesson_archive,$(lesson)))
+    $(foreach used,$(call uses_all,$(1)),$(call lesson_archive,$(used)))
 $(call unit_programs,$(1)): $(call lesson_archive,$(1)) \
-    $(foreach lesson,$($(1).lessons),$(call lesson_archive,$(lesson))) \
-    | deps-unit-$(subst /,-,$(1)) $(foreach lesson,$($(1).lessons),$(call unit_programs,$(lesson)))
-$(call unit_programs,$(1)) $(BUILD)/$(1)/lib/%.o: private UNIT_CC = $($(1).compiler)
-$(call unit_programs,$(1)) $(BUILD)/$(1)/lib/%.o: private UNIT_CFLAGS = \
-    $(if $($(1).packages),$$(shell pkg-config --cflags $($(1).packages)))
+    $(foreach used,$(call uses_all,$(1)),$(call lesson_archive,$(used))) \
+    | deps-unit-$(subst /,-,$(1)) $(call programs_needed,$(1))
+$(call unit_programs,$(1)) $(patsubst %.c,$(BUILD)/%.o,$(call archive_sources,$(1))): \
+    private UNIT_CC = $($(1).compiler)
+$(call unit_programs,$(1)) $(patsubst %.c,$(BUILD)/%.o,$(call archive_sources,$(1))): \
+    private UNIT_CFLAGS = $(if $(call all_packages,$(1)),$$(shell pkg-config --cflags $(call all_packages,$(1))))
 $(call unit_programs,$(1)): private UNIT_LDLIBS = \
-    $(if $($(1).packages),$$(shell pkg-config --libs $($(1).packages)))
-$(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/lib/*.c)): | deps-unit-$(subst /,-,$(1))
+    $(if $(call all_packages,$(1)),$$(shell pkg-config --libs $(call all_packages,$(1))))
+$(patsubst %.c,$(BUILD)/%.o,$(call archive_sources,$(1))): | deps-unit-$(subst /,-,$(1))
 .PHONY: deps-unit-$(subst /,-,$(1))
-deps-unit-$(subst /,-,$(1)): deps-build
+deps-unit-$(subst /,-,$(1)): deps-build $(foreach used,$($(1).uses),deps-unit-$(subst /,-,$(used)))
 	@$(if $($(1).debian),mk/need-packages $(1) $($(1).debian))
 endef
-$(foreach unit,$(UNITS),$(eval $(call unit_rules,$(unit))))
+$(foreach folder,$(FOLDERS),$(eval $(call unit_rules,$(folder))))
 
 -include $(PROGRAMS:=.d) $(KITLIB_OBJECTS:.o=.d) $(UNIT_LIB_OBJECTS:.o=.d)
 
@@ -233,7 +272,7 @@ docs: | deps-docs
 	@echo "docs: open build/docs/html/index.html"
 
 # ---- layout: .clang-format ------------------------------------------------------------------
-FORMAT_SOURCES = $(sort $(shell find common chapters exercises solutions tests \
+FORMAT_SOURCES = $(sort $(shell find common harness chapters exercises solutions tests \
                                      -name '*.[ch]' -not -path '*/build/*' 2>/dev/null))
 .PHONY: format format-check
 format: | deps-format

@@ -45,7 +45,7 @@ EXPLORE_SOURCE := $(if $(PROG),$(or $(wildcard $(PROG:.c=).c),\
                 $(filter %/$(PROG).c,$(SOURCES)))))
 EXPLORE_UNIT := $(patsubst %/,%,$(dir $(EXPLORE_SOURCE)))
 EXPLORE_TESTED_SOURCES := $(EXPLORE_SOURCE) $(wildcard $(EXPLORE_UNIT)/lib/*.c) \
-    $(foreach lesson,$($(EXPLORE_UNIT).lessons),$(wildcard $(lesson)/lib/*.c))
+    $(foreach used,$(call uses_all,$(EXPLORE_UNIT)),$(call archive_sources,$(used)))
 EXPLORE_TESTED_OBJECTS := $(patsubst %.c,$(EXPLORE_BUILD)/tsan/%.o,$(EXPLORE_TESTED_SOURCES))
 EXPLORE_PROGRAM := $(EXPLORE_BUILD)/$(EXPLORE_SOURCE:.c=)
 
@@ -64,7 +64,7 @@ $(EXPLORE_ARCHIVE): $(EXPLORE_ARCHIVE_OBJECTS)
 $(EXPLORE_PROGRAM): $(EXPLORE_TESTED_OBJECTS) $(EXPLORE_RUNTIME_OBJECTS) $(EXPLORE_ARCHIVE)
 	@mkdir -p $(@D)
 	$(Q)$(call say,LD,$@)$(CC) -no-pie -pthread $^ -o $@ \
-	    $(foreach call,$(EXPLORE_WRAPPED),-Wl,--wrap=$(call)) -lm $(LDFLAGS)
+	    $(foreach call,$(EXPLORE_WRAPPED),-Wl,--wrap=$(call)) -Wl,-z,now -lm $(LDFLAGS)
 
 -include $(EXPLORE_TESTED_OBJECTS:.o=.d) $(EXPLORE_PLAIN_OBJECTS:.o=.d)
 

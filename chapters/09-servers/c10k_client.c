@@ -19,17 +19,17 @@
  * price of a thread per connection (a thread and its stack for every idle client).
  *
  * See also: loop_server.c (the server under test), thread_server.c (the other design),
- * lib/loopback_get.c (this client's HTTP: a plain blocking GET on loopback).
+ * harness/loopback/loopback_get.c (this client's HTTP: a plain blocking GET on loopback).
  *
  * Usage: c10k_client [--connections=N] [--delays=N] [--delay=S] [--server=loop|thread]
  *                    [--url=http://127.0.0.1:PORT]
  */
 #include "kit.h"
 
+#include "../../harness/loopback/local_server.h"
+#include "../../harness/loopback/loopback_get.h"
+#include "../../harness/loopback/net.h"
 #include "../08-event-loop/lib/proc_figures.h"
-#include "lib/local_server.h"
-#include "lib/loopback_get.h"
-#include "lib/net.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -20,7 +20,7 @@
  * (lib/endpoints.c) are shared with thread_server.c, the thread-per-connection design.
  *
  * With --port 0 it prints `listening on http://127.0.0.1:PORT` once it accepts; tests and
- * lessons read that line (lib/local_server.c does). With no --port or --port-file it is a
+ * lessons read that line (harness/loopback/local_server.c does). With no --port or --port-file it is a
  * demo: it listens on a free port for --duration seconds (2 by default) and stops.
  *
  * Usage: loop_server [--port=N] [--port-file=PATH] [--timeout=S] [--duration=S] [--quiet]
@@ -28,9 +28,9 @@
 #define _GNU_SOURCE /* signalfd_siginfo */
 #include "kit.h"
 
+#include "../../harness/loopback/net.h"
 #include "../08-event-loop/lib/event_loop.h"
 #include "lib/connection.h"
-#include "lib/net.h"
 #include "lib/server_setup.h"
 
 #include <errno.h>

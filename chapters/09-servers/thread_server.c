@@ -26,10 +26,10 @@
 #define _GNU_SOURCE /* accept4 */
 #include "kit.h"
 
+#include "../../harness/loopback/net.h"
 #include "lib/blocking_io.h"
 #include "lib/client_threads.h"
 #include "lib/endpoints.h"
-#include "lib/net.h"
 #include "lib/server_setup.h"
 
 #include <arpa/inet.h>

@@ -1,5 +1,6 @@
-# Chapter 09 builds its servers on chapter 08's event loop and prints JSON with cJSON.
-uses_lessons := chapters/08-event-loop
+# Chapter 09 builds its servers on chapter 08's event loop and the kit's loopback sockets
+# (harness/loopback), and prints JSON with cJSON.
+uses_code := chapters/08-event-loop harness/loopback
 uses_packages := libcjson
 uses_debian := libcjson-dev
 uses_test := curl jq

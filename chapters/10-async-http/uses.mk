@@ -1,7 +1,6 @@
-# Chapter 10 fetches from chapter 09's local server (lib/local_server.h) and drives libcurl's
-# multi interface on chapter 08's event loop (lib/event_loop.h). 09's archive comes first: it
-# builds on 08's.
-uses_lessons := chapters/09-servers chapters/08-event-loop
+# Chapter 10 fetches from the kit's local server (harness/loopback/local_server.h) and drives
+# libcurl's multi interface on chapter 08's event loop (lib/event_loop.h).
+uses_code := chapters/08-event-loop harness/loopback
 uses_packages := libcurl
 uses_debian := libcurl4-openssl-dev
 uses_bench := python3 python3-aiohttp curl

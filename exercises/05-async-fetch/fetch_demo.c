@@ -17,8 +17,8 @@
  * Usage: fetch_demo [-k K] [-n N] [-r RETRIES] [-b SECONDS] [-t SECONDS] [-s URL]
  */
 #define _GNU_SOURCE /* asprintf */
-#include "../../chapters/09-servers/lib/local_server.h"
-#include "../../chapters/09-servers/lib/loopback_get.h"
+#include "../../harness/loopback/local_server.h"
+#include "../../harness/loopback/loopback_get.h"
 #include "kit.h"
 #include "lib/fetch_all.h"
 

@@ -21,8 +21,8 @@
  * Usage: aggregator [-s URL] [-r ROUNDS] [-w N] [-d SECONDS] [-R N] [-p]
  */
 #include "lib/aggregator.h"
-#include "../../chapters/09-servers/lib/local_server.h"
-#include "../../chapters/09-servers/lib/loopback_get.h"
+#include "../../harness/loopback/local_server.h"
+#include "../../harness/loopback/loopback_get.h"
 #include "kit.h"
 
 #include <curl/curl.h>

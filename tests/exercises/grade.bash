@@ -46,7 +46,7 @@ grade_setup_file() {
 }
 
 # For a suite whose exercise uses chapter 09 (its uses.mk): start the local server from the
-# scratch tree the folder under test was built in, where uses_lessons had it built with the same
+# scratch tree the folder under test was built in, where uses_code had it built with the same
 # compiler and flags (a plain make grade builds nothing in the kit's own build folder). Call it
 # in setup_file after grade_setup_file; stop_local_server in teardown_file.
 grade_start_local_server() {

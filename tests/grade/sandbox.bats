@@ -186,7 +186,7 @@ needs_root() {
     folder=$(hostile solutions '')
     unit=$folder/01-fix-the-race
     # Each would write where the build may (its build folder), were it run.
-    printf 'uses_lessons := $(shell touch build/%s-uses)\n' "$HOSTILE_TAG" >"$unit/uses.mk"
+    printf 'uses_code := $(shell touch build/%s-uses)\n' "$HOSTILE_TAG" >"$unit/uses.mk"
     printf 'all:\n\ttouch build/%s-make\n' "$HOSTILE_TAG" >"$unit/Makefile"
     touch "$unit/\$(shell cd build; touch $HOSTILE_TAG-name).c"
     grade --dir "$folder" --ex 01 --filter 'exact at 2, 4'

@@ -6,8 +6,8 @@
 #define _GNU_SOURCE /* accept4, program_invocation_short_name */
 #include "blocking_io.h"
 
+#include "../../../harness/loopback/net.h"
 #include "kit.h"
-#include "net.h"
 
 #include <errno.h>
 #include <poll.h>

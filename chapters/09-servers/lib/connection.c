@@ -10,9 +10,9 @@
 #define _GNU_SOURCE /* accept4 */
 #include "connection.h"
 
+#include "../../../harness/loopback/net.h"
 #include "endpoints.h"
 #include "http_parser.h"
-#include "net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

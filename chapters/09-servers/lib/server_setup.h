@@ -18,7 +18,7 @@ int stop_signals_fd(void);
 void write_port_file(const char *path, int port);
 
 /** Say that @p program listens on @p port: write the port to @p port_file (unless NULL), then
- *  print `listening on http://127.0.0.1:PORT`, the one line tests and lib/local_server.c read,
+ *  print `listening on http://127.0.0.1:PORT`, the one line tests and harness/loopback/local_server.c read,
  *  and for a demo run (@p demo) a line saying it serves for @p duration seconds. Exits if
  *  stdout cannot be written. */
 void announce_listening(const char *program, int port, const char *port_file, bool demo,

@@ -18,7 +18,7 @@
 #ifndef FETCH_H
 #define FETCH_H
 
-#include "../../09-servers/lib/local_server.h"
+#include "../../../harness/loopback/local_server.h"
 #include "kit.h"
 
 #include <curl/curl.h>

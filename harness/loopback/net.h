@@ -1,8 +1,9 @@
 /**
  * @file net.h
- * @brief Sockets on loopback for chapter 09: listen, connect, and enough descriptors for C10K.
+ * @brief Sockets on loopback for the kit's servers and clients: listen, connect, and enough
+ *        descriptors for C10K.
  *
- * Every server and client of the chapter binds or connects to 127.0.0.1 only: the kit never
+ * Every server and client of the kit binds or connects to 127.0.0.1 only: the kit never
  * needs the network. Each function returns -1 with errno set on failure, so the caller decides
  * whether that ends the program (a server that cannot listen) or one connection (accept).
  */

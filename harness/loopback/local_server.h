@@ -10,9 +10,9 @@
  * build/VARIANT/{chapters,exercises,solutions}/NN-x/), so a sanitizer build starts the server
  * built with the same sanitizers.
  *
- * A client that links this (chapters 10-12, exercises 05-06) declares
- * `uses_lessons := chapters/08-event-loop chapters/09-servers` in its uses.mk. This file uses
- * no cJSON, so linking the chapter's archive for it pulls in nothing else.
+ * A client that links this (chapters 09-12, exercises 05-06) declares
+ * `uses_code := harness/loopback` in its uses.mk; the Makefile then builds chapter 09's
+ * servers first.
  *
  * The server dies with its client: it is started with PR_SET_PDEATHSIG (SIGTERM when the
  * thread that started it ends), so a client that crashes leaves nothing listening. Start it

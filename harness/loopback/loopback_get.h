@@ -7,7 +7,7 @@
  * (`Connection: close`), the answer read until the server closes or the buffer is full, the
  * status taken from the status line. A read waits at most 10 s (SO_RCVTIMEO), so a server
  * that stops answering cannot hang the client. /stats is one JSON object of whole numbers
- * (lib/server_stats.h), so a figure is found by its key, without a JSON library. For anything
+ * (chapters/09-servers/lib/server_stats.h), so a figure is found by its key, without a JSON library. For anything
  * more, the kit's clients use libcurl (chapter 10).
  */
 #ifndef LOOPBACK_GET_H
