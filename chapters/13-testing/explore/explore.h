@@ -23,7 +23,8 @@ enum {
     EXPLORE_TRACE = 1 << 14,        /**< steps a traced run records */
     EXPLORE_FRAMES = 8,             /**< call-stack frames kept per traced step */
     EXPLORE_MAX_STEPS = 200000,     /**< decisions after which a run counts as endless */
-    EXPLORE_SHARED_WORDS = 1 << 14, /**< memory words known to be shared (a power of two) */
+    EXPLORE_SHARED_WORDS = 1 << 12, /**< memory words known to be shared */
+    EXPLORE_WORD_INDEX = 1 << 13,   /**< slots of their index (a power of two) */
 };
 
 /** What guards a shared memory word, as learnt over the runs so far. */
@@ -112,40 +113,41 @@ struct explore_waiter {
     uintptr_t frames[EXPLORE_FRAMES];
 };
 
-/** What the explorer gives a run and what the run gives back: in memory both processes map. */
+/** What the explorer gives a run and what the run gives back: in memory both processes map.
+ *  A forked run maps each page of it afresh on first touch (a page fault), so what every run
+ *  touches comes first and the arrays fill from their start. */
 struct explore_shared {
     /* in: */
     uint32_t forced_count;
-    struct explore_forced forced[EXPLORE_FORCED];
     bool tracing;       /**< record every step (a replay) */
     uint64_t pct_seed;  /**< nonzero: pick threads the PCT way (random mode) */
     uint32_t pct_depth; /**< PCT: priority change points + 1 */
     uint32_t pct_steps; /**< PCT: the decisions a run is expected to take */
-    /** The memory words two threads have used, one of them writing, in the runs so far, and
-     *  what guards each: a hash set that the runs update. Only an access to one of these,
-     *  unguarded, (or a synchronisation call) is worth a choice: see search.c. */
-    struct explore_word shared_words[EXPLORE_SHARED_WORDS];
-    uint32_t shared_word_count;
-    bool all_visible;        /**< the set is full: every access is worth a choice */
-    bool visibility_changed; /**< this run changed the set: the search starts again */
     /* out: */
     uint32_t end;     /**< enum explore_end */
     uint32_t steps;   /**< decisions taken */
     uint32_t threads; /**< threads the run had */
     uint32_t choice_count;
-    struct explore_choice choices[EXPLORE_CHOICES];
     uint32_t trace_count;
-    struct explore_step trace[EXPLORE_TRACE];
+    /* in and out: */
+    uint32_t shared_word_count;
+    bool all_visible;        /**< the set is full: every access is worth a choice */
+    bool visibility_changed; /**< this run changed the set: the search starts again */
+    struct explore_forced forced[EXPLORE_FORCED];
+    /** The memory words two threads have used, one of them writing, in the runs so far, and
+     *  what guards each, in order of discovery, with an open-addressing index (1 + a place in
+     *  shared_words; 0: empty): a set that the runs update. Only an access to one of these,
+     *  unguarded, (or a synchronisation call) is worth a choice: see search.c. */
+    uint16_t word_index[EXPLORE_WORD_INDEX];
+    struct explore_word shared_words[EXPLORE_SHARED_WORDS];
+    struct explore_choice choices[EXPLORE_CHOICES];
     struct explore_waiter waiters[EXPLORE_THREADS];
+    struct explore_step trace[EXPLORE_TRACE];
 };
 
 /** The explorer: called by the runtime, before main, when KIT_EXPLORE is set. Returns in
  *  each forked run (to run main under control); the explorer itself exits when done. */
 void explore_main(int argc, char **argv);
-
-/** Memory word @p word (an address / 8) in @p shared's set of shared words, or where it goes
- *  (its `word` is then 0). */
-struct explore_word *explore_word_of(struct explore_shared *shared, uintptr_t word);
 
 /** The runtime: take control of this process's threads (in a fresh run, before main). */
 void explore_take_control(struct explore_shared *shared);

@@ -25,7 +25,7 @@
  * (always the longest waiting), weak memory (every run is sequentially consistent), and
  * blocking calls other than the ones below (a read on a pipe would really block).
  */
-#define _GNU_SOURCE /* usleep */
+#define _GNU_SOURCE /* usleep, on_exit */
 #include "explore.h"
 
 #include <errno.h>
@@ -82,8 +82,14 @@ struct object {
     bool second_user, written;
 };
 
-enum { OBJECTS = 1 << 16 }; /* a power of two */
+/* The objects of a run, in order of first use, found by address through an open-addressing
+ * index that doubles as it fills. Both stay small and dense: each page a fresh run touches for
+ * the first time costs it a page fault, the main cost of a run (see search.c). */
+enum { OBJECTS = 1 << 16, INDEX_FIRST = 1 << 10, INDEX_MAX = 1 << 17 };
 static struct object objects[OBJECTS];
+static uint32_t object_count;
+static uint32_t object_index[INDEX_MAX]; /* 1 + a place in objects[]; 0: empty */
+static uint32_t index_size = INDEX_FIRST;
 
 enum state { UNUSED, ALIVE, FINISHED };
 
@@ -137,19 +143,33 @@ static _Noreturn void runtime_die(const char *what)
     _exit(125);
 }
 
-static struct object *object_of(const void *address)
+static uint32_t *index_slot(const void *address)
 {
     uintptr_t hash = ((uintptr_t)address >> 3) * 0x9E3779B97F4A7C15u;
-    for (size_t i = 0; i < OBJECTS; i++) {
-        struct object *object = &objects[(hash + i) & (OBJECTS - 1)];
-        if (object->address == address)
-            return object;
-        if (object->address == NULL) {
-            *object = (struct object){.address = address, .owner = -1, .first_user = self};
-            return object;
-        }
+    for (size_t i = hash >> 40;; i++) {
+        uint32_t *slot = &object_index[i & (index_size - 1)];
+        if (*slot == 0 || objects[*slot - 1].address == address)
+            return slot;
     }
-    runtime_die("more than 65536 objects and memory words in one run");
+}
+
+static struct object *object_of(const void *address)
+{
+    uint32_t *slot = index_slot(address);
+    if (*slot != 0)
+        return &objects[*slot - 1];
+    if (object_count == OBJECTS)
+        runtime_die("more than 65536 objects and memory words in one run");
+    if ((object_count + 1) * 4 > index_size * 3) { /* three quarters full: double it */
+        index_size *= 2;
+        memset(object_index, 0, index_size * sizeof object_index[0]);
+        for (uint32_t o = 0; o < object_count; o++)
+            *index_slot(objects[o].address) = o + 1;
+        slot = index_slot(address);
+    }
+    objects[object_count] = (struct object){.address = address, .owner = -1, .first_user = self};
+    *slot = ++object_count;
+    return &objects[object_count - 1];
 }
 
 /* ---- the trace (a replay only) ---- */
@@ -413,6 +433,16 @@ static void learn(struct explore_word *known, bool write)
     }
 }
 
+/* Where memory word @p word (an address / 8) is in the index of shared words, or goes. */
+static uint16_t *word_slot(uintptr_t word)
+{
+    for (size_t i = (word * 0x9E3779B97F4A7C15u) >> 50;; i++) {
+        uint16_t *slot = &shared->word_index[i & (EXPLORE_WORD_INDEX - 1)];
+        if (*slot == 0 || shared->shared_words[*slot - 1].word == word)
+            return slot;
+    }
+}
+
 /* Is this memory access one another thread could see, so that a choice before it matters?
  *
  * Only if its word is shared (two threads use it in some run, one writing), written while
@@ -431,14 +461,19 @@ static bool access_visible(const void *address, bool write)
     struct object *object = object_of((const void *)(word << 3));
     if (object->first_user != self)
         object->second_user = true;
-    struct explore_word *known = explore_word_of(shared, word);
-    if (object->second_user && others_alive() && known->word == 0) {
-        if (++shared->shared_word_count > EXPLORE_SHARED_WORDS / 4 * 3)
-            shared->all_visible = true; /* too many to keep: every access counts */
-        *known = (struct explore_word){.word = word, .guard = GUARD_UNKNOWN};
+    uint16_t *slot = word_slot(word);
+    if (*slot == 0 && object->second_user && others_alive()) {
+        if (shared->shared_word_count == EXPLORE_SHARED_WORDS) {
+            shared->all_visible = shared->visibility_changed = true; /* too many to keep */
+            return true;
+        }
+        shared->shared_words[shared->shared_word_count] =
+            (struct explore_word){.word = word, .guard = GUARD_UNKNOWN};
+        *slot = (uint16_t)++shared->shared_word_count;
     }
-    if (known->word == 0)
+    if (*slot == 0)
         return false; /* one owner at a time so far */
+    struct explore_word *known = &shared->shared_words[*slot - 1];
     if (object->second_user && others_alive())
         learn(known, write);
     struct thread *me = &threads[self];
@@ -484,8 +519,20 @@ static inline bool under_control(void)
 
 /* ---- taking control of a fresh run ---- */
 
+/* The run's end (main returned, or exit was called, after the program's own atexit functions):
+ * what it printed is flushed, and the rest of the clean-up, which a fork about to vanish does
+ * not need, is skipped. */
+static void end_run(int status, void *unused)
+{
+    (void)unused;
+    fflush(NULL);
+    _exit(status);
+}
+
 void explore_take_control(struct explore_shared *the_shared)
 {
+    if (on_exit(end_run, NULL) != 0)
+        runtime_die("on_exit failed");
     shared = the_shared;
     controlled = true;
     thread_count = 1;
@@ -507,31 +554,37 @@ void explore_take_control(struct explore_shared *the_shared)
 
 /* ---- threads ---- */
 
-_Noreturn void __wrap_pthread_exit(void *result);
-_Noreturn void __wrap_pthread_exit(void *result)
+/* This thread has ended: the next one goes. What it still runs (its exit) is not the program's. */
+static void finish_thread(void *result)
 {
-    if (!under_control())
-        __real_pthread_exit(result);
     struct thread *me = &threads[self];
     if (shared->tracing)
         finish_pending_write(me);
     trace_step(OP_EXIT, NULL, 0, false, 0);
     me->result = result;
     me->state = FINISHED;
-    unsigned next = decide(false, true);
-    pass_baton(next);
-    self = -1; /* what this thread still runs (its exit) is not the program's */
+    pass_baton(decide(false, true));
+    self = -1;
+}
+
+_Noreturn void __wrap_pthread_exit(void *result);
+_Noreturn void __wrap_pthread_exit(void *result)
+{
+    if (under_control())
+        finish_thread(result);
     __real_pthread_exit(result);
 }
 
+/* A thread ends by returning, not by pthread_exit, which would load the unwinder (libgcc_s)
+ * afresh in every run. */
 static void *thread_start(void *argument)
 {
     struct thread *me = argument;
     self = (int)(me - threads);
     wait_for_baton(me);
     trace_step(OP_START, NULL, 0, false, 0);
-    void *result = me->start(me->argument);
-    __wrap_pthread_exit(result);
+    finish_thread(me->start(me->argument));
+    return NULL;
 }
 
 int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attributes,

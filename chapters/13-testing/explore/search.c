@@ -23,13 +23,14 @@
  * schedule, the list of decisions that differ from the default ("T1@14" = at decision 14, thread
  * 1 went), which KIT_EXPLORE=replay KIT_EXPLORE_SCHEDULE=... runs again, step by step.
  */
-#define _GNU_SOURCE /* memfd_create */
+#define _GNU_SOURCE /* memfd_create, sched_getcpu */
 #include "../lib/trace.h"
 #include "explore.h"
 #include "kit.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,15 +52,24 @@ struct outcome {
     char why[512];
 };
 
+/* One choice point of the depth-first search, with the threads tried there so far. */
+struct frame {
+    struct explore_choice choice;
+    uint32_t tried;
+    int preemptions_before;
+};
+
 struct explorer {
     struct explore_shared *shared;
     int output;        /* the memory file a run writes its stdout and stderr to */
-    char *output_text; /* what the last run printed */
-    long runs;         /* processes run, repeats included */
-    long max_runs;     /* caps: runs and seconds */
+    char *output_text; /* what the last run printed (in shared memory) */
+    size_t output_capacity;
+    long runs;     /* processes run, repeats included */
+    long max_runs; /* caps: runs and seconds */
     double max_seconds;
     double started;
     bool capped;
+    struct frame *frames; /* the depth-first search's choice points (in shared memory) */
 };
 
 static char *env_or(const char *name, char *fallback)
@@ -86,15 +96,29 @@ static long env_long(const char *name, long fallback, long low, long high)
 
 /* ---- one run ---- */
 
+/* Memory this process and its runs share: writing it costs no page fault after a fork, as
+ * writing its private memory (copy on write) does. */
+static void *shared_memory(size_t size)
+{
+    void *memory = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED)
+        kit_die_errno("mmap %zu bytes shared with the runs", size);
+    return memory;
+}
+
+/* What the run printed: the output file up to its offset, which the run's writes moved. */
 static void read_output(struct explorer *explorer)
 {
-    off_t size = lseek(explorer->output, 0, SEEK_END);
+    off_t size = lseek(explorer->output, 0, SEEK_CUR);
     if (size < 0)
         kit_die_errno("lseek on the run's output");
-    free(explorer->output_text);
-    explorer->output_text = malloc((size_t)size + 1);
-    if (explorer->output_text == NULL)
-        kit_die_errno("malloc %lld bytes", (long long)size);
+    if ((size_t)size >= explorer->output_capacity) {
+        if (explorer->output_text != NULL &&
+            munmap(explorer->output_text, explorer->output_capacity) == -1)
+            kit_die_errno("munmap");
+        explorer->output_capacity = ((size_t)size + 1) * 2;
+        explorer->output_text = shared_memory(explorer->output_capacity);
+    }
     ssize_t got = pread(explorer->output, explorer->output_text, (size_t)size, 0);
     if (got < 0)
         kit_die_errno("read the run's output");
@@ -124,8 +148,8 @@ static struct outcome run_once(struct explorer *explorer)
     shared->threads = 1;
     shared->visibility_changed = false;
     memset(shared->waiters, 0, sizeof shared->waiters);
-    if (ftruncate(explorer->output, 0) == -1 || lseek(explorer->output, 0, SEEK_SET) == -1)
-        kit_die_errno("empty the run's output file");
+    if (lseek(explorer->output, 0, SEEK_SET) == -1) /* what lies beyond the offset is old */
+        kit_die_errno("rewind the run's output file");
     fflush(NULL);
     pid_t child = fork();
     if (child == -1)
@@ -135,6 +159,16 @@ static struct outcome run_once(struct explorer *explorer)
             dup2(explorer->output, STDERR_FILENO) == -1)
             _exit(126);
         close(explorer->output);
+        /* The run's threads take turns, never run at once: kept on one CPU, a hand-over wakes
+         * a thread on the same CPU, with no interrupt between CPUs (dear in a virtual
+         * machine). Only the speed depends on it: a failure leaves the run as it was. */
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        int cpu = sched_getcpu();
+        if (cpu >= 0) {
+            CPU_SET(cpu, &one);
+            (void)sched_setaffinity(0, sizeof one, &one);
+        }
         alarm(RUN_SECONDS); /* a real blocking call the runtime does not model */
         explore_take_control(shared);
         longjmp(into_main, 1); /* into main, under control */
@@ -175,16 +209,6 @@ static struct outcome run_once(struct explorer *explorer)
     else
         outcome.failed = false;
     return outcome;
-}
-
-/* ---- which memory is shared ---- */
-
-struct explore_word *explore_word_of(struct explore_shared *shared, uintptr_t word)
-{
-    size_t i = (size_t)((word * 0x9E3779B97F4A7C15u) >> 50) & (EXPLORE_SHARED_WORDS - 1);
-    while (shared->shared_words[i].word != 0 && shared->shared_words[i].word != word)
-        i = (i + 1) & (EXPLORE_SHARED_WORDS - 1);
-    return &shared->shared_words[i];
 }
 
 /* ---- schedules ---- */
@@ -489,13 +513,6 @@ static void print_rate(const struct explorer *explorer)
 
 /* ---- the searches ---- */
 
-/* One choice point of the depth-first search, with the threads tried there so far. */
-struct frame {
-    struct explore_choice choice;
-    uint32_t tried;
-    int preemptions_before;
-};
-
 static int cost(const struct explore_choice *choice, unsigned thread)
 {
     return choice->current_enabled && thread != choice->current;
@@ -514,7 +531,7 @@ static bool out_of_budget(struct explorer *explorer)
 static void search(struct explorer *explorer, int bound, long *counted)
 {
     struct explore_shared *shared = explorer->shared;
-    static struct frame frames[EXPLORE_CHOICES];
+    struct frame *frames = explorer->frames;
     uint32_t depth = 0, prefix = 0;
     for (;;) {
         if (out_of_budget(explorer))
@@ -633,11 +650,18 @@ static void explore_random(struct explorer *explorer, const char *command)
 
 void explore_main(int argc, char **argv)
 {
+    /* A symbol the dynamic linker binds lazily, at its first call, would be bound again in
+     * every run (each a fresh fork of this process, the binding's pages faulted in anew):
+     * started again with LD_BIND_NOW, every symbol is bound once, here. */
+    if (getenv("LD_BIND_NOW") == NULL) {
+        if (setenv("LD_BIND_NOW", "1", 1) == -1)
+            kit_die_errno("setenv");
+        execv("/proc/self/exe", argv);
+        kit_die_errno("execv /proc/self/exe");
+    }
     struct explorer explorer = {0};
-    explorer.shared = mmap(NULL, sizeof *explorer.shared, PROT_READ | PROT_WRITE,
-                           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (explorer.shared == MAP_FAILED)
-        kit_die_errno("mmap %zu bytes shared with the runs", sizeof *explorer.shared);
+    explorer.shared = shared_memory(sizeof *explorer.shared);
+    explorer.frames = shared_memory(EXPLORE_CHOICES * sizeof *explorer.frames);
     explorer.output = memfd_create("explore-output", 0);
     if (explorer.output == -1)
         kit_die_errno("memfd_create");
