@@ -189,7 +189,7 @@ run_split() {
         fail "lost: $(cat "$BATS_TEST_TMPDIR/out")"
 }
 
-# ---- programs that run under mpirun (chapter 14's lib/mpi_job.c) ----------------------------
+# ---- programs that run under mpirun (harness/mpi-job/mpi_job.c) -----------------------------
 # Run plainly, such a program starts mpirun as its child and copies the job's output to its own
 # stdout: mpirun alone exits 0 when its writes fail, and 1 without a word on Ctrl-C. These runs
 # go through mpirun (--help above never does). The programs are the sources that call

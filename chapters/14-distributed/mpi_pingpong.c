@@ -28,7 +28,7 @@
  * Usage: mpi_pingpong [--round-trips=N] [--max-size=N] [--tcp]
  */
 #include "kit.h"
-#include "lib/mpi_job.h"
+#include "../../harness/mpi-job/mpi_job.h"
 #include "lib/pipe_pingpong.h"
 
 #include <getopt.h>

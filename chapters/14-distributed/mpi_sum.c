@@ -28,7 +28,7 @@
  * Usage: mpi_sum [--count=N] [--ranks=N]
  */
 #include "kit.h"
-#include "lib/mpi_job.h"
+#include "../../harness/mpi-job/mpi_job.h"
 
 #include <getopt.h>
 #include <mpi.h>

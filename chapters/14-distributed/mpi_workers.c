@@ -21,7 +21,7 @@
  * Usage: mpi_workers [--tasks=N] [--task-ms=N] [--fail=ID|none] [--ranks=N]
  */
 #include "kit.h"
-#include "lib/mpi_job.h"
+#include "../../harness/mpi-job/mpi_job.h"
 
 #include <getopt.h>
 #include <mpi.h>

@@ -1,4 +1,6 @@
 # Chapter 14 builds with Open MPI's compiler wrapper, mpicc, around the kit's compiler (so CC=clang
-# and SANITIZE=... still apply), and runs its programs with mpirun (openmpi-bin).
+# and SANITIZE=... still apply), and runs its programs with mpirun (openmpi-bin). Its programs
+# start, check and end their MPI jobs with the kit's MPI job harness.
+uses_code := harness/mpi-job
 uses_debian := openmpi-bin libopenmpi-dev
 uses_compiler := OMPI_CC=$(CC) mpicc

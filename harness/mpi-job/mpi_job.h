@@ -1,6 +1,6 @@
 /**
  * @file mpi_job.h
- * @brief What chapter 14's MPI programs share: start under mpirun, check MPI calls, leave nothing.
+ * @brief The kit's MPI job harness: start under mpirun, check MPI calls, leave nothing running.
  *
  * None of this is the lesson: it is the plumbing every MPI program needs and that the
  * lessons would otherwise repeat. The programs show MPI's own calls (MPI_Send, MPI_Recv,
