@@ -4,7 +4,7 @@
  *        processes, and by the pool, timed side by side in one run.
  *
  * What to look for: three ways to sum the squares of range(N), cut into chunks, and all three
- * run the very same compiled function, sum_of_squares() in lib/process_pool.c, so that the
+ * run the very same compiled function, sum_of_squares() in harness/sums/sums.c, so that the
  * ratios measure how the work is shared out, not where the compiler put a loop:
  * 1. the parent alone, chunk after chunk: the baseline;
  * 2. independent processes: W children forked beforehand, each sums its share of the chunks
@@ -26,6 +26,8 @@
  * Usage: pool_speed [--workers=N] [--numbers=N] [--chunks=N] [--rounds=N]
  */
 #include "kit.h"
+
+#include "../../harness/sums/sums.h"
 #include "lib/process_pool.h"
 
 #include <errno.h>

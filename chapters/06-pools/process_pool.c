@@ -30,8 +30,10 @@
  *
  * Usage: process_pool [--workers=N] [--numbers=N]
  */
-#include "lib/process_pool.h"
 #include "kit.h"
+
+#include "../../harness/sums/sums.h"
+#include "lib/process_pool.h"
 
 #include <errno.h>
 #include <getopt.h>

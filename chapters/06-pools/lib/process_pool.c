@@ -22,24 +22,7 @@
 _Static_assert(sizeof(struct pp_task) == 24 && sizeof(struct pp_result) == 32, "no padding bytes");
 _Static_assert(sizeof(struct pp_result) <= PIPE_BUF, "a record must fit in PIPE_BUF");
 
-/* ---- the work ---------------------------------------------------------------------------- */
-
-/* i * i fits in 64 bits for i below 2^32; the running total needs 128. (Clang turns the same
- * loop with a 128-bit product into the closed formula, and there is nothing left to time.)
- * In its own file, so that every caller runs this one compiled loop: no caller can inline it
- * and have the compiler place or unroll it differently. */
-u128 sum_of_squares(uint64_t first, uint64_t count)
-{
-    u128 total = 0;
-    for (uint64_t i = first; i < first + count; i++)
-        total += i * i;
-    return total;
-}
-
-u128 sum_of_squares_formula(uint64_t n)
-{
-    return n == 0 ? 0 : (u128)(n - 1) * n * (2 * (u128)n - 1) / 6;
-}
+/* ---- the tasks --------------------------------------------------------------------------- */
 
 void pp_cut_into_chunks(uint64_t numbers, size_t chunks, struct pp_task tasks[])
 {
@@ -51,23 +34,12 @@ void pp_cut_into_chunks(uint64_t numbers, size_t chunks, struct pp_task tasks[])
     }
 }
 
-const char *u128_text(u128 value, char text[40])
-{
-    char *digit = text + 39;
-    *digit = '\0';
-    do { /* the digits, backwards */
-        *--digit = (char)('0' + (int)(value % 10));
-        value /= 10;
-    } while (value > 0);
-    return digit;
-}
+/* ---- a worker ---------------------------------------------------------------------------- */
 
 uint64_t process_cpu_nanoseconds(void)
 {
     return (uint64_t)(kit_cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) * 1e9);
 }
-
-/* ---- a worker ---------------------------------------------------------------------------- */
 
 /* A worker's whole life: read a task, compute, write the result, until end of file. */
 _Noreturn static void worker_main(int index, int task_fd, int result_fd, void *data)

@@ -15,20 +15,20 @@
  * - `pp_stop()` closes every task pipe (each worker reads end of file and exits) and reaps them.
  *
  * The task is fixed: the sum of squares of range(first, first + count), which is chapter 06's
- * example, in 128 bits (Python's integers grow; C's do not). sum_of_squares() is the one
- * compiled function the workers run, and the one a sequential baseline must call too, so that a
- * speedup compares the same machine code.
+ * example, in 128 bits (Python's integers grow; C's do not). sum_of_squares() (the kit's
+ * harness/sums/sums.h) is the one compiled function the workers run, and the one a sequential
+ * baseline must call too, so that a speedup compares the same machine code.
  *
  * Ctrl-C and SIGTERM are the program's to handle: call kit_own_children() before pp_start().
  */
 #ifndef PROCESS_POOL_H
 #define PROCESS_POOL_H
 
+#include "../../../harness/sums/sums.h" /* u128, sum_of_squares */
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-typedef unsigned __int128 u128; /**< a GCC and Clang extension: 0 to about 3.4e38 */
 
 enum { PP_MAX_WORKERS = 64 };
 
@@ -75,17 +75,8 @@ void pp_run(struct process_pool *pool, const struct pp_task tasks[], size_t coun
  *  with status 0. */
 int pp_stop(struct process_pool *pool);
 
-/** 0^2 + ... : the squares of range(first, first + count), the workers' one task. */
-u128 sum_of_squares(uint64_t first, uint64_t count);
-
-/** 0^2 + 1^2 + ... + (n - 1)^2 by the closed formula (n - 1) n (2n - 1) / 6. */
-u128 sum_of_squares_formula(uint64_t n);
-
 /** Cut range(numbers) into @p chunks tasks; the last one takes the remainder. */
 void pp_cut_into_chunks(uint64_t numbers, size_t chunks, struct pp_task tasks[]);
-
-/** printf has no conversion for 128 bits: the decimal digits of @p value, in @p text. */
-const char *u128_text(u128 value, char text[40]);
 
 /** CPU time this process has used so far, in nanoseconds (CLOCK_PROCESS_CPUTIME_ID). */
 uint64_t process_cpu_nanoseconds(void);

@@ -25,7 +25,7 @@
 #ifndef LIST_STATS_H
 #define LIST_STATS_H
 
-#include "../../06-pools/lib/process_pool.h" /* u128, u128_text */
+#include "../../../harness/sums/sums.h" /* u128, u128_text */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  *        threads under a simulated GIL.
  *
  * perf_compare's CPU-bound half, side by side in lib/cpu_ways.c, each way a few lines on an
- * earlier lesson, and every way calling the one compiled sum_of_squares() of chapter 06's
- * lib/process_pool.c, so that their times compare the same machine code:
+ * earlier lesson, and every way calling the one compiled sum_of_squares() of
+ * harness/sums/sums.c, so that their times compare the same machine code:
  * - one after another: the tasks in a loop;
  * - threads: chapter 06's thread pool (`ThreadPoolExecutor.map`);
  * - processes: chapter 06's pre-forked process pool (`ProcessPoolExecutor.map`);
@@ -18,6 +18,7 @@
 #ifndef CPU_WAYS_H
 #define CPU_WAYS_H
 
+#include "../../../harness/sums/sums.h"
 #include "../../06-pools/lib/process_pool.h"
 #include "../../07-gil/lib/sim_gil.h"
 
