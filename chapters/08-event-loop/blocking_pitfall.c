@@ -19,7 +19,7 @@
  * Late because of the program, or because the machine is busy? A timer also fires late when
  * other programs keep the CPUs busy and the loop's thread waits in the kernel's run queue for
  * its turn. The kernel counts that wait per thread (/proc/thread-self/schedstat, read by
- * cpu_wait_seconds() in lib/proc_figures.c), so each wake-up also takes off the time the loop's
+ * cpu_wait_seconds() in harness/proc-figures), so each wake-up also takes off the time the loop's
  * thread waited for a CPU while the ticker slept: what is left is the stall the program caused
  * itself, and the verdicts judge that.
  *
@@ -28,7 +28,8 @@
  * Usage: blocking_pitfall [-m blocking|await|thread|all] [-b MS]
  */
 #include "kit.h"
-#include "lib/proc_figures.h"
+
+#include "../../harness/proc-figures/proc_figures.h"
 #include "lib/tasks.h"
 
 #include <getopt.h>

@@ -9,7 +9,7 @@
  * - Threads: N threads, each waiting on one condition variable. A waiting thread is a stack
  *   (8 MB reserved by default, `ulimit -s`, of which a page or two is touched), its thread
  *   control block and its TLS, plus a kernel stack and a task_struct the process never sees.
- * Figures, per waiter and in total (lib/proc_figures.c reads them from /proc): start-up time,
+ * Figures, per waiter and in total (harness/proc-figures reads them from /proc): start-up time,
  * from the first create to the last one waiting; RSS growth, the memory really used and the
  * figure the verdict compares; virtual growth, address space reserved (not RAM); and the
  * kernel stacks the threads added, machine-wide. The verdict: `OK: ... x70 less memory (RSS)
@@ -23,8 +23,9 @@
  * Usage: tasks_vs_threads [-n N] [--stack-kb=N]
  */
 #include "kit.h"
-#include "lib/proc_figures.h"
-#include "lib/sanitizer.h"
+
+#include "../../harness/proc-figures/proc_figures.h"
+#include "../../harness/proc-figures/sanitizer.h"
 #include "lib/tasks.h"
 
 #include <getopt.h>

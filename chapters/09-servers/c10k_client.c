@@ -29,7 +29,7 @@
 #include "../../harness/loopback/local_server.h"
 #include "../../harness/loopback/loopback_get.h"
 #include "../../harness/loopback/net.h"
-#include "../08-event-loop/lib/proc_figures.h"
+#include "../../harness/proc-figures/proc_figures.h"
 
 #include <errno.h>
 #include <getopt.h>

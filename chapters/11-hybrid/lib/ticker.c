@@ -4,7 +4,7 @@
  */
 #include "ticker.h"
 
-#include "../../08-event-loop/lib/proc_figures.h" /* cpu_wait_seconds */
+#include "../../../harness/proc-figures/proc_figures.h" /* cpu_wait_seconds */
 #include "kit.h"
 
 static void on_tick(struct ev_loop *loop, void *data);

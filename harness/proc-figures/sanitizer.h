@@ -5,8 +5,9 @@
  * gcc says so with `__SANITIZE_ADDRESS__` and `__SANITIZE_THREAD__`, clang with
  * `__has_feature(address_sanitizer)` and `__has_feature(thread_sanitizer)`; this header asks
  * both. A sanitizer keeps memory of its own for every thread and allocation, which shows in any
- * memory a program measures, and ThreadSanitizer tracks a limited number of threads at once:
- * tasks_vs_threads.c starts fewer waiters by default under one, and says so.
+ * memory a program measures with proc_figures.h, and ThreadSanitizer tracks a limited number of
+ * threads at once: chapter 08's tasks_vs_threads.c starts fewer waiters by default under one,
+ * and says so.
  *
  * Macros only, no code: SANITIZER_THREAD and SANITIZER_ADDRESS are 1 or 0 (for `#if` or an
  * expression), and SANITIZER_NAME is "ThreadSanitizer", "AddressSanitizer" or "".

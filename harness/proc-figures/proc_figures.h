@@ -3,11 +3,13 @@
  * @brief What something cost, from the figures the kernel keeps in /proc: time and memory
  *        (RSS, virtual size, kernel stacks), and how long a thread waited for a CPU.
  *
- * The measuring half of two programs of chapter 08, kept out of them so that each shows only
- * its lesson: tasks_vs_threads.c takes the cost of starting its waiters (cost_start() before,
- * cost_since() once all of them wait), and blocking_pitfall.c takes the time its loop's thread
- * spent waiting for a CPU (other programs' load) off each lateness it measures. Every figure
- * is read from a text file of /proc, as `cat` would show it:
+ * The measuring half of programs whose lesson is something else, kept out of them so that each
+ * shows only its lesson: chapter 08's tasks_vs_threads.c takes the cost of starting its waiters
+ * (cost_start() before, cost_since() once all of them wait); chapter 08's blocking_pitfall.c
+ * and chapter 11's ticker take the time their loop's thread spent waiting for a CPU (other
+ * programs' load) off each lateness they measure; chapter 09's c10k_client reads a server's
+ * threads and RSS from /proc/PID/status. Every figure is read from a text file of /proc, as
+ * `cat` would show it:
  *
  * - /proc/self/statm: this process's virtual size and resident set (RSS), in pages;
  * - /proc/meminfo, `KernelStack:`: the kernel stacks of every thread on the machine, in KB
