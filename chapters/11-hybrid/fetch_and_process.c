@@ -24,10 +24,9 @@
  */
 #include "../08-event-loop/lib/event_loop.h"
 #include "../10-async-http/lib/curl_loop.h"
-#include "../10-async-http/lib/fetch.h"
+#include "../../harness/fetch/fetch.h"
 #include "kit.h"
 #include "lib/executor.h"
-#include "lib/hybrid_report.h"
 #include "lib/list_stats.h"
 #include "lib/ticker.h"
 
@@ -137,22 +136,14 @@ static void on_transfer_done(CURL *easy, CURLcode code, void *data)
            list->fetch.url, to);
 }
 
-/* Check every result against the same function run here; lib/hybrid_report.c prints the
- * figures and the verdict. Returns the exit status. */
+/* Print the run's figures, then check every result against the same function run here, one
+ * list after another: that time is how long a loop computing them itself would have stalled.
+ * The verdict is on what the program controls (exact results, every list computed, workers
+ * reaped); the ticker's lateness beside the longest computation is judged by the tests and make
+ * bench. Returns the exit status. */
 static int report(double wall, double loop_cpu, int workers, int clean_exits)
 {
-    struct hybrid_figures figures = {
-        .lists = h.count,
-        .submitted = h.submitted,
-        .computed = h.computed,
-        .arrived_while_computing = h.arrived_while_computing,
-        .workers = workers,
-        .clean_exits = clean_exits,
-        .longest_cpu = h.longest_cpu,
-        .workers_cpu = h.workers_cpu,
-        .wall = wall,
-        .loop_cpu = loop_cpu,
-    };
+    size_t identical = 0, good = 0;
     double check_start = kit_now();
     for (size_t i = 0; i < h.count; i++) {
         struct list *list = &h.lists[i];
@@ -160,11 +151,37 @@ static int report(double wall, double loop_cpu, int workers, int clean_exits)
             continue;
         struct list_stats again;
         list_stats_from_json(list->body.data, list->body.size, &again);
-        figures.identical += memcmp(&again, &list->stats, sizeof again) == 0;
-        figures.good += list->stats.error[0] == '\0';
+        identical += memcmp(&again, &list->stats, sizeof again) == 0;
+        good += list->stats.error[0] == '\0';
     }
-    figures.check_seconds = kit_seconds_since(check_start);
-    return hybrid_report(&figures, &h.ticker);
+    double check_seconds = kit_seconds_since(check_start);
+    printf("ticker: fired %ld times; at most %.1f ms late, %.1f ms of it without the time the "
+           "loop's thread waited for a CPU\n",
+           h.ticker.ticks, h.ticker.worst_late * 1000, h.ticker.worst_own * 1000);
+    printf("overlap: %zu of %zu lists arrived while workers were computing; the longest "
+           "computation took %.1f ms of CPU\n",
+           h.arrived_while_computing, h.submitted, h.longest_cpu * 1000);
+    printf("check: the same function in this process, one list after another: %zu of %zu results "
+           "identical, in %.3f s (a loop computing them itself would have stalled that long)\n",
+           identical, h.computed, check_seconds);
+    printf("summary: %zu lists: %zu computed, %zu failed (%zu transfers, %zu not lists of "
+           "numbers); wall %.3f s; CPU %.3f s in the workers, %.3f s in the loop's process\n",
+           h.count, good, h.count - good, h.count - h.submitted, h.computed - good, wall,
+           h.workers_cpu, loop_cpu);
+    if (identical != h.computed || clean_exits != workers) {
+        printf("FAILED: %zu of %zu results differ from the sequential computation; %d of %d "
+               "workers exited cleanly\n",
+               h.computed - identical, h.computed, clean_exits, workers);
+        return 1;
+    }
+    if (good < h.count) {
+        printf("FAILED: %zu of %zu lists failed\n", h.count - good, h.count);
+        return 1;
+    }
+    printf("OK: %zu lists fetched and computed by %d worker process%s, identical to the "
+           "sequential computation\n",
+           h.count, workers, workers == 1 ? "" : "es");
+    return 0;
 }
 
 int main(int argc, char *argv[])
@@ -198,8 +215,12 @@ int main(int argc, char *argv[])
         kit_usage_error("--lists x --numbers is %ld: at most 2e7 numbers in all", lists * numbers);
 
     FETCH_CHECK_EASY(curl_global_init(CURL_GLOBAL_DEFAULT));
-    struct fetch_plan plan; /* with no URL, this starts the local server */
-    fetch_plan_build(&plan, argc, argv, optind, local ? 0 : 1, NULL);
+    kit_own_children(); /* Ctrl-C, SIGTERM, an error exit: the server and the workers reaped */
+    struct fetch_plan plan;
+    if (local)
+        fetch_plan_start_local_server(&plan, 0, NULL);
+    else
+        fetch_plan_urls(&plan, argv + optind, (size_t)(argc - optind), 1);
     for (long seed = 1; local && seed <= lists; seed++) {
         char path[64];
         snprintf(path, sizeof path, "/numbers/%ld?seed=%ld", numbers, seed);
@@ -208,9 +229,6 @@ int main(int argc, char *argv[])
     /* Every list fetched at once, a socket each; each worker's task pipe, and its pidfd, and the
      * pool's result pipe: refused up front in one line if the descriptors cannot all be had. */
     fetch_need_descriptors(plan.count, 2 * (size_t)workers + 1);
-    /* Until here fetch.c's handler stopped the server on Ctrl-C or SIGTERM; from here the kit's
-     * stops every child, the server and the workers alike. */
-    kit_own_children();
     if ((h.loop = ev_loop_create()) == NULL)
         kit_die_errno("ev_loop_create");
     /* The workers before any socket: a fork holds a copy of every descriptor open then. */

@@ -6,10 +6,10 @@
  *
  * What to look for: a ticker timer on chapter 08's event loop fires every 10 ms and notes how
  * late each firing is. At 50 ms a callback needs compute(n), the sum of squares of range(n)
- * (chapter 06's sum_of_squares(), about 0.2 s for the default n). Two ways:
+ * (the kit's sum_of_squares(), about 0.2 s for the default n). Two ways:
  * 1. loop: the callback calls sum_of_squares() itself, as a CPU-heavy call inside an
  *    `async def` would. The loop's only thread computes, so no timer fires and no descriptor is
- *    read until it is done: `BROKEN: ... its ticker fired up to 190.2 ms late`. Chapter 08's
+ *    read until it is done: the ticker fires as late as the computation is long. Chapter 08's
  *    blocking_pitfall showed the same with a sleep; a computation cannot be awaited away.
  * 2. executor: the callback writes a 24-byte task record into a worker's task pipe (chapter 06's
  *    process pool, forked before the loop started) and returns at once. The pool's result pipe
@@ -17,9 +17,10 @@
  *    and the loop calls on_result(), which is the rest of the coroutine after the `await`.
  *    Meanwhile the ticker keeps firing on time, also on one CPU: the kernel gives the CPU to the
  *    loop's thread when its timer is due, while it cannot take it from a callback that computes.
- * Both ways run the same compiled function, and the result is checked against the closed
- * formula. The verdicts judge the ticker's lateness without the time the loop's thread waited
- * for a CPU (other programs' load, or our own worker's on one CPU: see lib/ticker.h).
+ * Both ways run the same compiled function; the verdict checks the result against the closed
+ * formula. The figures to compare are each way's CPU time and the ticker's lateness without the
+ * time the loop's thread waited for a CPU (other programs' load, or our own worker's on one
+ * CPU: see lib/ticker.h); the tests and make bench judge them.
  *
  * A worker that dies (kill -KILL it during `--mode=executor --numbers=4e9`) is named through its
  * pidfd, which the loop watches like any descriptor (lib/pool_watch.h); the program exits 1.
@@ -29,6 +30,7 @@
  *
  * Usage: run_in_executor [--mode=loop|executor|all] [--numbers=N]
  */
+#include "../../harness/sums/sums.h"
 #include "../06-pools/lib/process_pool.h"
 #include "../08-event-loop/lib/event_loop.h"
 #include "kit.h"
@@ -128,7 +130,7 @@ static void start_work(struct ev_loop *loop, void *data)
         kit_die_errno("ev_watch the result pipe");
 }
 
-/* Run one mode on a fresh loop; print what happened and judge it. True if as expected. */
+/* Run one mode on a fresh loop and print its figures. True if compute(n) was exact. */
 static bool run_mode(enum mode mode, uint64_t numbers, struct process_pool *pool)
 {
     struct run run = {.mode = mode, .numbers = numbers, .pool = pool};
@@ -159,39 +161,16 @@ static bool run_mode(enum mode mode, uint64_t numbers, struct process_pool *pool
         printf("   the result arrived on the result pipe %.1f ms after the task was sent; the "
                "ticker fired %ld times meanwhile\n",
                run.waited * 1000, run.ticks_meanwhile);
-    double late = run.ticker.worst_own;
+    /* The stall to compare with the CPU time above: as long as it in a callback, near 0 with
+     * the worker (lib/ticker.h). */
     printf("   the ticker fired %ld times, at most %.1f ms late; %.1f ms of it without the time "
            "the loop's thread waited for a CPU\n",
-           run.ticker.ticks, run.ticker.worst_late * 1000, late * 1000);
-    if (!exact) {
-        printf("FAILED: %s: compute(%llu) is wrong\n", mode_names[mode],
-               (unsigned long long)numbers);
-        return false;
-    }
-    if (run.cpu_seconds < 4 * tick) {
+           run.ticker.ticks, run.ticker.worst_late * 1000, run.ticker.worst_own * 1000);
+    if (run.cpu_seconds < 4 * tick)
         printf("note: compute(%llu) took %.1f ms, too short to stall a ticker of %.0f ms; try "
                "--numbers=5e8\n",
                (unsigned long long)numbers, run.cpu_seconds * 1000, tick * 1000);
-        return true;
-    }
-    bool stalled = late >= run.cpu_seconds / 2;
-    if (mode == IN_LOOP) {
-        if (stalled)
-            printf("BROKEN: computing %.0f ms in the loop's callback stalled the loop: its ticker "
-                   "fired up to %.1f ms late\n",
-                   run.cpu_seconds * 1000, late * 1000);
-        else
-            printf("FAILED: the computation did not stall the ticker (at most %.1f ms late)\n",
-                   late * 1000);
-        return stalled;
-    }
-    if (stalled)
-        printf("FAILED: executor: the ticker was stalled, up to %.1f ms late\n", late * 1000);
-    else
-        printf("OK: executor: a worker computed for %.0f ms and the loop's ticker stayed on time "
-               "(at most %.1f ms late, other programs' load aside)\n",
-               run.cpu_seconds * 1000, late * 1000);
-    return !stalled;
+    return exact;
 }
 
 int main(int argc, char *argv[])
@@ -230,12 +209,16 @@ int main(int argc, char *argv[])
         kit_own_children();
         pp_start(&pool, 1);
     }
-    bool all_as_expected = true;
+    int exact = 0, runs = last - first + 1;
     for (int mode = first; mode <= last; mode++)
-        all_as_expected &= run_mode((enum mode)mode, (uint64_t)numbers, &pool);
-    if (last == EXECUTOR && pp_stop(&pool) != 1) {
-        printf("FAILED: the worker did not exit cleanly\n");
-        all_as_expected = false;
+        exact += run_mode((enum mode)mode, (uint64_t)numbers, &pool);
+    bool clean = last != EXECUTOR || pp_stop(&pool) == 1;
+    if (exact < runs || !clean) {
+        printf("FAILED: compute(%ld) exact in %d of %d modes; the worker %s\n", numbers, exact,
+               runs, clean ? "exited cleanly" : "DID NOT EXIT CLEANLY");
+        return 1;
     }
-    return all_as_expected ? 0 : 1;
+    printf("OK: compute(%ld) matches the closed formula%s\n", numbers,
+           runs == 2 ? " both ways" : "");
+    return 0;
 }
