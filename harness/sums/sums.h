@@ -3,11 +3,12 @@
  * @brief The CPU-bound work the lessons share, and its check: the sum of squares of a range,
  *        in 128 bits, against its closed formula.
  *
- * Chapter 06's pools, chapter 11's executor and chapter 12's comparison all time this one task,
- * Python's `sum(i * i for i in range(first, first + count))`. Every one of them calls the one
- * compiled sum_of_squares() (in sums.c, so that no caller can inline it and have the compiler
- * place or unroll it differently): a speedup then compares the same machine code. The closed
- * formula checks any way of splitting the work, whatever the order the parts came back in.
+ * Chapter 06's process pool and pool_speed, chapter 11's run_in_executor and chapter 12's
+ * perf_compare all time this one task, Python's `sum(i * i for i in range(a, b))`.
+ * Every one of them calls the one compiled sum_of_squares() (in sums.c, so that no caller can
+ * inline it and have the compiler place or unroll it differently): a speedup then compares the
+ * same machine code. The closed formula checks any way of splitting the work, whatever the
+ * order the parts came back in.
  *
  * The total needs 128 bits (Python's integers grow; C's do not): the sum of squares of
  * range(5e9) is about 4e28. printf has no conversion for it, hence u128_text().
