@@ -128,7 +128,7 @@ BUILD_PACKAGES := make pkg-config $(if $(findstring clang,$(CC)),clang)
 LESSON_PACKAGES := $(sort $(foreach folder,$(FOLDERS),$($(folder).debian)))
 TEST_PACKAGES := bats bats-support bats-assert procps coreutils util-linux \
                  $(foreach folder,$(FOLDERS),$($(folder).test))
-DOCS_PACKAGES := doxygen
+DOCS_PACKAGES := doxygen graphviz gnuplot-nox
 FORMAT_PACKAGES := clang-format
 BENCH_PACKAGES := $(foreach folder,$(FOLDERS),$($(folder).bench))
 
@@ -264,12 +264,25 @@ build-folder:
 bench: all | deps-bench
 	@KIT_BUILD=$(BUILD) tests/bench/run
 
-.PHONY: docs
-docs: | deps-docs
-	@rm -rf build/docs/html build/docs/filter.log && mkdir -p build/docs # nothing stale stays
-	$(Q)$(call say,DOXY,docs/Doxyfile)doxygen docs/Doxyfile
-	@[ ! -s build/docs/filter.log ] || { echo "docs: docs/filter failed (above)" >&2; exit 1; }
-	@echo "docs: open build/docs/html/index.html"
+# The site goes to $(BUILD_PREFIX)/docs/html. Its pictures are drawn first, into
+# $(DOCS)/pictures (docs/pictures/draw), two of them by running the kit's own programs.
+DOCS := $(BUILD_PREFIX)/docs
+DOCS_PROGRAMS := $(addprefix $(BUILD)/chapters/,09-servers/c10k_client 09-servers/loop_server \
+                   09-servers/thread_server 13-testing/timelines)
+.PHONY: docs docs-check
+docs: $(DOCS_PROGRAMS) | deps-docs
+	@rm -rf $(DOCS)/html $(DOCS)/pictures $(DOCS)/filter.log && mkdir -p $(DOCS) # nothing stale
+	$(Q)$(call say,DRAW,docs/pictures)docs/pictures/draw $(DOCS)/pictures $(BUILD)
+	$(Q)$(call say,DOXY,docs/Doxyfile)KIT_DOCS=$(DOCS) doxygen docs/Doxyfile
+	@[ ! -s $(DOCS)/filter.log ] || { echo "docs: docs/filter failed (above)" >&2; exit 1; }
+	@echo "docs: open $(DOCS)/html/index.html"
+
+# Opens every page of the site in headless Chromium: broken links, missing pictures, lesson
+# pages without their previous/next links; SHOTS=DIR also keeps a screenshot of each lesson.
+# Chromium is a large package that only this check needs, so `make deps` leaves it out.
+docs-check: docs
+	@mk/need-packages docs-check chromium python3
+	$(Q)$(call say,CHECK,$(DOCS)/html)docs/check-site $(DOCS)/html $(SHOTS)
 
 # ---- layout: .clang-format ------------------------------------------------------------------
 FORMAT_SOURCES = $(sort $(shell find common harness chapters exercises solutions tests \
