@@ -18,10 +18,10 @@
  *
  * Usage: fetch_async [-n N] [-t SECONDS] [-q] [URL...]
  */
+#include "../../harness/fetch/fetch.h"
 #include "../08-event-loop/lib/event_loop.h"
 #include "kit.h"
 #include "lib/curl_loop.h"
-#include "lib/fetch.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -85,7 +85,12 @@ int main(int argc, char *argv[])
 
     FETCH_CHECK_EASY(curl_global_init(CURL_GLOBAL_DEFAULT));
     struct fetch_plan plan;
-    fetch_plan_build(&plan, argc, argv, optind, repeat, "/delay/0.2");
+    if (optind < argc) {
+        fetch_plan_urls(&plan, argv + optind, (size_t)(argc - optind), repeat);
+    } else { /* ours to stop and reap on every exit, Ctrl-C and SIGTERM included */
+        kit_own_children();
+        fetch_plan_start_local_server(&plan, repeat, "/delay/0.2");
+    }
     /* Every transfer at once, each with its socket: refused up front, in one line, if the
      * descriptors cannot all be had (fetch_limited fetches K at a time). */
     fetch_need_descriptors(plan.count, 0);

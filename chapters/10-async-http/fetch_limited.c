@@ -24,8 +24,8 @@
  *
  * Usage: fetch_limited [-k K] [-r RETRIES] [-b SECONDS] [-n N] [-t SECONDS] [-q] [URL...]
  */
+#include "../../harness/fetch/fetch.h"
 #include "kit.h"
-#include "lib/fetch.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -174,7 +174,12 @@ int main(int argc, char *argv[])
 
     FETCH_CHECK_EASY(curl_global_init(CURL_GLOBAL_DEFAULT));
     struct fetch_plan plan;
-    fetch_plan_build(&plan, argc, argv, optind, repeat, "/delay/0.2");
+    if (optind < argc) {
+        fetch_plan_urls(&plan, argv + optind, (size_t)(argc - optind), repeat);
+    } else { /* ours to stop and reap on every exit, Ctrl-C and SIGTERM included */
+        kit_own_children();
+        fetch_plan_start_local_server(&plan, repeat, "/delay/0.2");
+    }
     if (plan.own_server) { /* fails twice (5xx), then succeeds: two retries to watch */
         char flaky[64];
         snprintf(flaky, sizeof flaky, "/flaky/2?id=fetch_limited-%ld", (long)getpid());

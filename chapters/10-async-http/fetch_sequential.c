@@ -16,8 +16,8 @@
  *
  * Usage: fetch_sequential [-n N] [-t SECONDS] [-q] [URL...]
  */
+#include "../../harness/fetch/fetch.h"
 #include "kit.h"
-#include "lib/fetch.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -61,7 +61,12 @@ int main(int argc, char *argv[])
     /* Once per program, before any other curl call (and before any thread, see fetch_threads). */
     FETCH_CHECK_EASY(curl_global_init(CURL_GLOBAL_DEFAULT));
     struct fetch_plan plan;
-    fetch_plan_build(&plan, argc, argv, optind, repeat, "/delay/0.2");
+    if (optind < argc) {
+        fetch_plan_urls(&plan, argv + optind, (size_t)(argc - optind), repeat);
+    } else { /* ours to stop and reap on every exit, Ctrl-C and SIGTERM included */
+        kit_own_children();
+        fetch_plan_start_local_server(&plan, repeat, "/delay/0.2");
+    }
     fetch_need_descriptors(1, 0);
     struct fetch_result *results = calloc(plan.count, sizeof results[0]);
     if (results == NULL)

@@ -21,8 +21,8 @@
  *
  * Usage: fetch_threads [-w WORKERS] [-n N] [-t SECONDS] [-q] [URL...]
  */
+#include "../../harness/fetch/fetch.h"
 #include "kit.h"
-#include "lib/fetch.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -110,7 +110,12 @@ int main(int argc, char *argv[])
     /* Before any thread exists: curl_global_init is not thread-safe. */
     FETCH_CHECK_EASY(curl_global_init(CURL_GLOBAL_DEFAULT));
     struct fetch_plan plan;
-    fetch_plan_build(&plan, argc, argv, optind, repeat, "/delay/0.2");
+    if (optind < argc) {
+        fetch_plan_urls(&plan, argv + optind, (size_t)(argc - optind), repeat);
+    } else { /* ours to stop and reap on every exit, Ctrl-C and SIGTERM included */
+        kit_own_children();
+        fetch_plan_start_local_server(&plan, repeat, "/delay/0.2");
+    }
     work.count = plan.count;
     work.results = calloc(plan.count, sizeof work.results[0]);
     if (work.results == NULL)

@@ -22,9 +22,9 @@
  *
  * Usage: fetch_and_process [--lists=N] [--numbers=N] [--workers=N] [--timeout=SECONDS] [URL...]
  */
+#include "../../harness/fetch/fetch.h"
 #include "../08-event-loop/lib/event_loop.h"
 #include "../10-async-http/lib/curl_loop.h"
-#include "../../harness/fetch/fetch.h"
 #include "kit.h"
 #include "lib/executor.h"
 #include "lib/list_stats.h"

@@ -34,9 +34,9 @@
  *                     [--url=URL] [URL...]
  */
 #define _GNU_SOURCE /* asprintf */
+#include "../../harness/fetch/fetch.h"
 #include "../06-pools/lib/thread_pool.h"
 #include "../10-async-http/lib/curl_loop.h"
-#include "../10-async-http/lib/fetch.h"
 #include "kit.h"
 #include "lib/news_page.h"
 #include "lib/page_workers.h"
@@ -206,12 +206,12 @@ int main(int argc, char *argv[])
 
     FETCH_CHECK_EASY(curl_global_init(CURL_GLOBAL_DEFAULT)); /* before any thread or fork */
     page_parser_init(); /* likewise: libxml2 sets up its globals once, here */
+    kit_own_children(); /* Ctrl-C, SIGTERM, an error exit: workers and server stopped, reaped */
     struct fetch_plan plan = {0};
     if (url == NULL && given == 0) { /* the kit's local server, started on a free port */
-        fetch_plan_build(&plan, 0, argv, 0, 0, "/news/");
+        fetch_plan_start_local_server(&plan, 0, NULL);
         url = plan.server.url;
     }
-    kit_own_children(); /* Ctrl-C, SIGTERM, an error exit: workers and server stopped, reaped */
     const char *urls[MAX_PAGES] = {NULL};
     char *news_urls[MAX_PAGES] = {NULL}; /* /news/N of the server, when no URL was given */
     for (long i = 0; i < pages; i++) {

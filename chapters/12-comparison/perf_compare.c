@@ -221,9 +221,12 @@ int main(int argc, char *argv[])
     snprintf(path, sizeof path, "/delay/%g", delay);
     if (url != NULL && asprintf(&given[0], "%s%s", url, path) < 0)
         kit_die_errno("asprintf");
+    kit_own_children();     /* from here on, Ctrl-C stops the local server and the pool workers */
     struct fetch_plan plan; /* the given server's /delay/S, or the local server's, N times */
-    fetch_plan_build(&plan, url ? 1 : 0, given, 0, requests, path);
-    kit_own_children(); /* from here on, Ctrl-C stops the local server and the pool workers */
+    if (url != NULL)
+        fetch_plan_urls(&plan, given, 1, requests);
+    else
+        fetch_plan_start_local_server(&plan, requests, path);
     struct gil_job gil;
     gil_job_init(&gil, 0.005); /* CPython's switch interval, sys.getswitchinterval() */
 

@@ -49,13 +49,15 @@ while True:
 }
 
 # run_in_session PROG [ARGS...]: run_prog, as the leader of a new session, then check that no
-# process of that session is left (the local server a program started must be stopped).
+# process of that session is left (the local server a program started must be stopped). With
+# NOFILE set, the program runs under `ulimit -n $NOFILE`.
 run_in_session() {
     local prog
     prog=$(prog_path "$1")
     shift
-    run timeout -k 2 "$(kit_timeout 30)" setsid bash -c 'echo $$ >"$0"; exec "$@"' \
-        "$BATS_TEST_TMPDIR/sid" "$prog" "$@"
+    run timeout -k 2 "$(kit_timeout 30)" setsid bash -c \
+        'echo $$ >"$0"; [ -z "$1" ] || ulimit -n "$1" || exit 99; shift; exec "$@"' \
+        "$BATS_TEST_TMPDIR/sid" "${NOFILE:-}" "$prog" "$@"
     local sid left
     sid=$(cat "$BATS_TEST_TMPDIR/sid")
     left=$(ps -eo sid=,pid=,stat=,args= | awk -v sid="$sid" '$1 == sid')
@@ -99,12 +101,24 @@ run_in_session() {
             local status=0
             wait "$waiter" || status=$?
             [ "$status" -ne 0 ] || fail "$prog exited 0 after SIG$signal"
-            grep -q "interrupted by SIG$signal: stopped the local server" "$BATS_TEST_TMPDIR/out" ||
+            grep -q "^$prog: SIG$signal: stopped and reaped 1 child process before dying of it\$" \
+                "$BATS_TEST_TMPDIR/out" ||
                 fail "$prog did not say so: $(tail -2 "$BATS_TEST_TMPDIR/out")"
             local left
             left=$(ps -eo sid=,pid=,stat=,args= | awk -v sid="$pid" '$1 == sid')
             [ -z "$left" ] || fail "left after SIG$signal to $prog: $left"
         done
+    done
+}
+
+@test "an error exit after the local server started stops and reaps it too" {
+    # No URL: the server starts, then 500 transfers at once cannot have their descriptors.
+    local run
+    for run in "fetch_async -n 500" "fetch_limited --max-in-flight=500 -n 500"; do
+        local words=($run) # the program, then its options
+        NOFILE=64 run_in_session "${words[@]}"
+        assert_failure 1
+        assert_line --regexp "^${words[0]}: out of file descriptors: 64 allowed \(ulimit -n\), 500 transfers at once need about 5[0-9][0-9] "
     done
 }
 

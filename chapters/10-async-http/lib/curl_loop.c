@@ -4,7 +4,7 @@
  */
 #include "curl_loop.h"
 
-#include "fetch.h" /* FETCH_CHECK_MULTI */
+#include "../../../harness/fetch/fetch.h" /* FETCH_CHECK_MULTI, fetch_need_descriptors */
 #include "kit.h"
 
 #include <errno.h>

@@ -16,7 +16,7 @@
 #ifndef IO_WAYS_H
 #define IO_WAYS_H
 
-#include "../../10-async-http/lib/fetch.h"
+#include "../../../harness/fetch/fetch.h"
 
 #include <stddef.h>
 

@@ -13,7 +13,7 @@
 #ifndef NEWS_PAGE_H
 #define NEWS_PAGE_H
 
-#include "../../10-async-http/lib/fetch.h"
+#include "../../../harness/fetch/fetch.h"
 
 #include <stdbool.h>
 #include <stddef.h>

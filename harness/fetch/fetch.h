@@ -1,24 +1,31 @@
 /**
  * @file fetch.h
- * @brief What chapter 10's four fetchers share: the URL list, curl's checks, one line per URL.
+ * @brief The kit's fetch plumbing: the URLs to fetch, curl's checks, one line per URL, the report.
  *
- * Each fetcher differs only in how it runs its transfers (one after another, on threads, all in
- * one thread on the event loop, K at a time). Everything else is here, once:
- * - fetch_plan_build(): the URLs from the command line, or, when none is given, the kit's local
- *   server (chapter 09) started on a free port and stopped by fetch_plan_free().
+ * Chapter 10's four fetchers differ only in how they run their transfers (one after another,
+ * on threads, all in one thread on the event loop, K at a time): that is the lesson, in each
+ * program. What they share with each other and with chapters 11 and 12 is here, once:
+ * - The plan: fetch_plan_urls() takes the URLs given on the command line;
+ *   fetch_plan_start_local_server() starts the kit's local server (chapter 09's loop_server) on
+ *   a free port instead, and fetch_plan_free() stops it. The caller owns that process: it calls
+ *   kit_own_children() first, so that Ctrl-C, SIGTERM and an error exit stop and reap it.
  * - fetch_prepare() sets the options every transfer gets: a timeout (nothing hangs), an error
- *   buffer for curl's own words, a write callback that counts the body instead of storing it.
+ *   buffer for curl's own words, a write callback that counts the body instead of storing it
+ *   (fetch_keep_body() keeps it instead, for a program that reads what it fetched).
  * - fetch_record() reads what happened; fetch_print() writes the URL's line, telling a transport
  *   error (no HTTP answer at all) from an HTTP error status (an answer that says "failed").
  * - fetch_report() prints the summary and the verdict and returns the exit status.
  * - Running out of a resource is named as such, not as what curl makes of it: the limit on
  *   descriptors is checked up front (fetch_need_descriptors()), and a transfer whose socket,
  *   body or local port could not be had says which ran out and what the limit is.
+ *
+ * A folder whose code includes this declares `uses_code := harness/fetch` in its uses.mk (and
+ * libcurl in uses_packages if it includes <curl/curl.h> itself).
  */
 #ifndef FETCH_H
 #define FETCH_H
 
-#include "../../../harness/loopback/local_server.h"
+#include "../loopback/local_server.h"
 #include "kit.h"
 
 #include <curl/curl.h>
@@ -85,17 +92,19 @@ struct fetch_plan {
  *  `out of file descriptors: 64 allowed (ulimit -n), 500 transfers at once need about 510`.
  *  Past the limit socket() fails with EMFILE, which curl reports in words of its own
  *  ("Failed to connect", or a queued transfer's "Failed to resolve host ... timeout"), once
- *  per transfer. Call it once the plan is built: the local server's pipe counts too, and it
- *  is stopped at exit. */
+ *  per transfer. Call it once the plan is made: the local server's pipe counts too. */
 void fetch_need_descriptors(size_t at_once, size_t other_descriptors);
 
-/** Plan the transfers: each URL operand (argv[first_operand..argc-1]) @p repeat times, or, with
- *  no operand, the local server's @p default_path @p repeat times (the server is started here,
- *  and SIGINT, SIGTERM or SIGHUP stop it and reap it before the program dies of the signal).
- *  Also makes stdout line-buffered and ignores SIGPIPE (a closed stdout is reported by
- *  fetch_report()). Exits 1 if the server cannot start. */
-void fetch_plan_build(struct fetch_plan *plan, int argc, char *argv[], int first_operand,
-                      long repeat, const char *default_path);
+/** Plan the @p given URLs of @p urls (command-line operands: not copied, they must outlive
+ *  the plan), each @p repeat times, one after another. */
+void fetch_plan_urls(struct fetch_plan *plan, char *const urls[], size_t given, long repeat);
+
+/** Start the kit's local server as a child process, on a free port, and plan its @p path
+ *  @p repeat times (0: none yet, then @p path may be NULL; fetch_plan_add_local() adds more).
+ *  The caller owns the server: it calls kit_own_children() before this (checked: exits 1 if
+ *  not), so that Ctrl-C, SIGTERM, SIGHUP and an error exit stop and reap it.
+ *  fetch_plan_free() stops it. Exits 1 if the server cannot start. */
+void fetch_plan_start_local_server(struct fetch_plan *plan, long repeat, const char *path);
 
 /** Add the local server's @p path (a server the plan started) to the plan's URLs, once. */
 void fetch_plan_add_local(struct fetch_plan *plan, const char *path);
@@ -103,7 +112,7 @@ void fetch_plan_add_local(struct fetch_plan *plan, const char *path);
 /** Stop the local server (if the plan started it) and free the plan. */
 void fetch_plan_free(struct fetch_plan *plan);
 
-/** Set what every transfer of the chapter gets on @p easy: the URL, @p timeout seconds for the
+/** Set what every transfer gets on @p easy: the URL, @p timeout seconds for the
  *  whole transfer, the error buffer and byte counter in @p result, CURLOPT_PRIVATE = @p result.
  *  Resets result's fields (keeps url and attempts). An easy handle may be prepared again and
  *  reused for the next URL: it keeps its connections open (what requests.Session does). */

@@ -1,98 +1,19 @@
 /**
  * @file fetch.c
- * @brief Chapter 10's shared plumbing: the URL list, curl's options and checks, lines, summary.
+ * @brief fetch.h: the URL plan, curl's options and checks, one line per URL, the summary.
  */
 #define _GNU_SOURCE /* asprintf, strerrorname_np */
 #include "fetch.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-/* The local server's pid while it runs, for the handler below (0: none), and the process that
- * started it: a child forked later (a pool's worker) inherits both, and must not stop it. */
-static volatile sig_atomic_t running_server_pid;
-static pid_t server_parent;
-
-/* Stop the local server if it runs, and reap it. Only async-signal-safe calls: the signal
- * handler below uses it. The server gets SIGTERM and up to 2 s to finish cleanly (a sanitizer
- * build writes its report then), then SIGKILL. Returns its pid, 0 if none ran. */
-static pid_t stop_running_server(void)
-{
-    pid_t pid = running_server_pid;
-    if (pid <= 0 || getpid() != server_parent)
-        return 0;
-    running_server_pid = 0;
-    kill(pid, SIGTERM);
-    pid_t done = 0;
-    for (int waited_ms = 0; done == 0 && waited_ms < 2000; waited_ms += 10) {
-        done = waitpid(pid, NULL, WNOHANG);
-        if (done == 0)
-            nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
-        else if (done == -1 && errno == EINTR)
-            done = 0;
-    }
-    if (done == 0) {
-        kill(pid, SIGKILL);
-        while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-            continue;
-    }
-    return pid;
-}
-
-/* At exit (an error exit, kit_die): the server is stopped and reaped, not left to its
- * PR_SET_PDEATHSIG and to whoever adopts it. */
-static void stop_server_at_exit(void)
-{
-    stop_running_server();
-}
-
-/* Ctrl-C, SIGTERM or a closed terminal while the local server runs: stop it and reap it, say
- * so, then die of the same signal. */
-static void stop_server_and_leave(int signo)
-{
-    pid_t pid = stop_running_server();
-    const char *name = signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "SIGHUP";
-    const char *parts[] = {program_invocation_short_name, ": interrupted by ", name,
-                           pid > 0 ? ": stopped the local server\n" : "\n"};
-    /* One write: a line written in pieces can be split by another thread's output. */
-    char line[256];
-    size_t length = 0;
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        size_t part = strlen(parts[i]);
-        if (part > sizeof line - length)
-            part = sizeof line - length;
-        memcpy(line + length, parts[i], part);
-        length += part;
-    }
-    if (write(STDERR_FILENO, line, length) < 0) {
-        /* nothing more to do: the signal ends the program next */
-    }
-    signal(signo, SIG_DFL);
-    raise(signo);
-}
-
-/* Send the stop signals to @p handler (or SIG_DFL). */
-static void handle_stop_signals(void (*handler)(int))
-{
-    const int signals[] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction action = {.sa_handler = handler};
-    sigemptyset(&action.sa_mask);
-    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
-        sigaddset(&action.sa_mask, signals[i]); /* one stop at a time */
-    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
-        if (sigaction(signals[i], &action, NULL) != 0)
-            kit_die_errno("sigaction %d", signals[i]);
-}
 
 /* The soft limit on open descriptors, raised to the hard one (what `ulimit -n` may go up to
  * without privileges). Returns the limit now in force. */
@@ -137,40 +58,32 @@ void fetch_need_descriptors(size_t at_once, size_t other_descriptors)
                 (uintmax_t)limit, at_once, at_once == 1 ? "" : "s", needed);
 }
 
-void fetch_plan_build(struct fetch_plan *plan, int argc, char *argv[], int first_operand,
-                      long repeat, const char *default_path)
+void fetch_plan_urls(struct fetch_plan *plan, char *const urls[], size_t given, long repeat)
 {
-    *plan = (struct fetch_plan){0};
-    /* A reader that goes away (`| head`) makes printf fail with EPIPE, which fetch_report()
-     * reports, instead of killing the program without a word. */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-        kit_die_errno("signal SIGPIPE");
-    /* One line per URL as it ends, even into a file or a pipe: a run that is stopped or
-     * killed has already shown what it did. */
-    if (setvbuf(stdout, NULL, _IOLBF, 0) != 0)
-        kit_die_errno("setvbuf stdout");
-    size_t given = (size_t)(argc - first_operand);
-    if (given == 0) {
-        handle_stop_signals(stop_server_and_leave);
-        if (local_server_start(&plan->server) != 0)
-            kit_die("could not start the local server (give URLs to fetch instead)");
-        server_parent = getpid();
-        running_server_pid = plan->server.pid;
-        plan->own_server = true;
-        static bool at_exit_registered;
-        if (!at_exit_registered && atexit(stop_server_at_exit) != 0)
-            kit_die("atexit: cannot register stop_server_at_exit");
-        at_exit_registered = true;
-        for (long i = 0; i < repeat; i++)
-            fetch_plan_add_local(plan, default_path);
-        return;
-    }
-    plan->count = given * (size_t)repeat;
+    *plan = (struct fetch_plan){.count = given * (size_t)repeat};
     plan->urls = calloc(plan->count, sizeof plan->urls[0]);
-    if (plan->urls == NULL)
+    if (plan->urls == NULL && plan->count > 0)
         kit_die_errno("calloc %zu URLs", plan->count);
     for (size_t i = 0; i < plan->count; i++)
-        plan->urls[i] = argv[first_operand + i % given];
+        plan->urls[i] = urls[i % given];
+}
+
+void fetch_plan_start_local_server(struct fetch_plan *plan, long repeat, const char *path)
+{
+    /* One owner of child processes: the program. kit_own_children() made it the reaper of
+     * its orphans, which is how to tell that it has been called. */
+    int owner = 0;
+    if (prctl(PR_GET_CHILD_SUBREAPER, &owner, 0L, 0L, 0L) == -1)
+        kit_die_errno("prctl PR_GET_CHILD_SUBREAPER");
+    if (!owner)
+        kit_die("fetch_plan_start_local_server: call kit_own_children() first, so that Ctrl-C, "
+                "SIGTERM and an error exit stop and reap the server");
+    *plan = (struct fetch_plan){0};
+    if (local_server_start(&plan->server) != 0)
+        kit_die("could not start the local server (give URLs to fetch instead)");
+    plan->own_server = true;
+    for (long i = 0; i < repeat; i++)
+        fetch_plan_add_local(plan, path);
 }
 
 void fetch_plan_add_local(struct fetch_plan *plan, const char *path)
@@ -189,11 +102,8 @@ void fetch_plan_add_local(struct fetch_plan *plan, const char *path)
 
 void fetch_plan_free(struct fetch_plan *plan)
 {
-    if (plan->own_server) {
-        handle_stop_signals(SIG_DFL);
-        running_server_pid = 0;
+    if (plan->own_server)
         local_server_stop(&plan->server);
-    }
     for (size_t i = 0; i < plan->local_count; i++)
         free(plan->local_urls[i]);
     free(plan->local_urls);
