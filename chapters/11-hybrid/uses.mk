@@ -1,9 +1,10 @@
-# Chapter 11 builds on four lessons: chapter 06's process pool (lib/process_pool.h), chapter 08's
-# event loop (and its cpu_wait_seconds() in lib/proc_figures.h), chapter 10's fetch plumbing and
-# its curl-on-the-loop bridge (lib/fetch.h, lib/curl_loop.h) and chapter 09's local server, which
-# fetch.c starts. Each archive comes before the ones it needs: 10 needs 09 and 08, 09 needs 08.
-# Its tests recompute the figures in Python.
-uses_code := chapters/10-async-http chapters/09-servers chapters/08-event-loop chapters/06-pools
-uses_packages := libcurl libcjson
-uses_debian := libcurl4-openssl-dev libcjson-dev
+# Chapter 11 hands chapter 06's process pool (lib/process_pool.h) to chapter 08's event loop
+# (lib/event_loop.h) and fetches with chapter 10's curl-on-the-loop bridge (lib/curl_loop.h).
+# From the kit's harness: the fetch plumbing, the sum of squares and u128, and the ticker's
+# cpu_wait_seconds(). Its workers parse JSON with cJSON; its tests recompute the figures in
+# Python.
+uses_code := chapters/06-pools chapters/08-event-loop chapters/10-async-http \
+             harness/fetch harness/proc-figures harness/sums
+uses_packages := libcjson
+uses_debian := libcjson-dev
 uses_test := python3

@@ -35,12 +35,12 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include "../../harness/fetch/fetch.h"
+#include "../../harness/report/report.h"
 #include "../06-pools/lib/thread_pool.h"
 #include "../10-async-http/lib/curl_loop.h"
 #include "kit.h"
 #include "lib/news_page.h"
 #include "lib/page_workers.h"
-#include "lib/report.h"
 
 #include <getopt.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * @file chart.h
  * @brief Bar charts as PNG files, drawn by gnuplot (Debian's gnuplot-nox) in a child process.
  *
- * Drawing is not this chapter's lesson, so gnuplot does it: chart_draw() starts it with
+ * Drawing is no lesson of the kit, so gnuplot does it: chart_draw() starts it with
  * posix_spawn(), writes it a small script with the figures inline (a gnuplot "datablock"), and
  * points its standard output at the PNG file, which the program itself opened (so a bad path is
  * reported with its errno name, like any other file). One panel per group of bars, side by side.

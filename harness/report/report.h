@@ -1,12 +1,12 @@
 /**
  * @file report.h
- * @brief The chapter's comparison table, printed, written as CSV, and drawn as a chart.
+ * @brief A comparison table of approaches, printed, written as CSV, and drawn as a chart.
  *
- * Both programs report the same way: groups of rows (one group per kind of work), each row one
- * approach with its wall time, its CPU time and how much of it ran at once, and a last column
- * that compares it with the group's reference row (the sequential baseline, or the winner) in
- * the kit's notation, `x1.93 faster` / `x1.05 slower` (kit_ratio_text). The ratio is always
- * reference time / row time, so "faster" means faster than the reference.
+ * Chapter 12's two programs report the same way with it: groups of rows (one group per kind of
+ * work), each row one approach with its wall time, its CPU time and how much of it ran at once,
+ * and a last column that compares it with the group's reference row (the sequential baseline,
+ * or the winner) in the kit's notation, `x1.93 faster` / `x1.05 slower` (kit_ratio_text). The
+ * ratio is always reference time / row time, so "faster" means faster than the reference.
  *
  * A program keeps each approach's fastest round (report_keep_fastest()), prints the table, and
  * writes it to the files its --csv and --chart options name (struct report_files), which it
