@@ -88,14 +88,18 @@ queue_get returns false only once the queue is closed and empty (queue.h)"
         "every read and write of the queue's fields, in every function, with the mutex held"
 }
 
-# Every order in which 1 producer and 2 consumers of 2 items through 1 slot can block and wake,
-# under chapter 13's controlled scheduler (no preemption: at each point where a thread blocks or
-# ends, every choice of the next thread): a queue that loses or duplicates an item, or leaves a
-# thread asleep, fails here with the schedule that shows it (tests/exercises/explore.bash). Not
-# 1 or 2 preemptions: three threads and a queue make thousands of interleavings there, minutes
-# of forks on two CPUs.
-@test "[3] every blocking order of 1 producer x 2 consumers keeps every item (controlled scheduler)" {
+# Under chapter 13's controlled scheduler (tests/exercises/explore.bash): every interleaving of
+# 1 producer and 1 consumer of 2 items through 1 slot with up to 2 preemptions (each blocks and
+# wakes the other; a look at the queue without the lock, or a wake-up it sleeps through, fails
+# here), and every order in which 1 producer and 2 consumers can block and wake (no preemption:
+# at each point where a thread blocks or ends, every choice of the next thread). A queue that
+# loses or duplicates an item, or leaves a thread asleep, fails with the schedule that shows it.
+# Not 3 threads with preemptions: thousands of interleavings there, a minute of forks.
+@test "[3] every interleaving of 1 producer x 1 consumer, and every blocking order of 1 x 2, keeps every item (controlled scheduler)" {
     load explore
+    grade_explore --bound 2 grade_queue --test=stress --producers=1 --consumers=1 --items=2 \
+        --capacity=1
+    explore_passed
     grade_explore --bound 0 grade_queue --test=stress --producers=1 --consumers=2 --items=2 \
         --capacity=1
     explore_passed
