@@ -20,8 +20,9 @@
  * (lib/endpoints.c) are shared with thread_server.c, the thread-per-connection design.
  *
  * With --port 0 it prints `listening on http://127.0.0.1:PORT` once it accepts; tests and
- * lessons read that line (harness/loopback/local_server.c does). With no --port or --port-file it is a
- * demo: it listens on a free port for --duration seconds (2 by default) and stops.
+ * lessons read that line (harness/loopback/local_server.c does). With no --port or --port-file
+ * it is a demo on a free port: a client of its own (lib/demo_client.c, a thread beside the
+ * server's one) GETs a few paths, four of them at once, and then the server stops.
  *
  * Usage: loop_server [--port=N] [--port-file=PATH] [--timeout=S] [--duration=S] [--quiet]
  */
@@ -31,6 +32,7 @@
 #include "../../harness/loopback/net.h"
 #include "../08-event-loop/lib/event_loop.h"
 #include "lib/connection.h"
+#include "lib/demo_client.h"
 #include "lib/server_setup.h"
 
 #include <errno.h>
@@ -49,7 +51,8 @@ static const char usage[] =
     "  -p, --port=N          listen on port N, 0 for a free one; serve until SIGINT/SIGTERM\n"
     "      --port-file=PATH  also write the port to PATH once listening (implies serving)\n"
     "  -t, --timeout=S       close a connection idle or stuck for S seconds (default 10)\n"
-    "  -d, --duration=S      stop after S seconds (default: 2 without --port, else never)\n"
+    "  -d, --duration=S      stop after S seconds (default: never; the demo, without --port,\n"
+    "                        stops when its client is done)\n"
     "  -q, --quiet           do not log bad requests and timed-out connections\n"
     "  -h, --help            show this help and exit\n";
 
@@ -67,6 +70,13 @@ static void on_signal(struct ev_loop *loop, int fd, unsigned events, void *data)
 static void on_duration_over(struct ev_loop *loop, void *data)
 {
     (void)data;
+    ev_stop(loop);
+}
+
+/* The demo's client is done. */
+static void on_demo_done(struct ev_loop *loop, int fd, unsigned events, void *data)
+{
+    (void)fd, (void)events, (void)data;
     ev_stop(loop);
 }
 
@@ -106,8 +116,6 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
-    if (duration < 0 && !serve)
-        duration = 2;
 
     raise_open_files_limit(config.program, 10100); /* 10,000 clients and some spare */
     int stop_fd = stop_signals_fd();
@@ -127,10 +135,17 @@ int main(int argc, char *argv[])
     if (duration > 0 && ev_after(loop, duration, on_duration_over, NULL) == NULL)
         kit_die_errno("ev_after");
 
-    announce_listening(config.program, bound_port, port_file, !serve, duration);
+    announce_listening(bound_port, port_file);
+    struct demo_client *demo = serve ? NULL : demo_client_start(config.program, bound_port);
+    if (demo != NULL &&
+        ev_watch(loop, demo_client_done_fd(demo), EV_READ, on_demo_done, NULL) == -1)
+        kit_die_errno("ev_watch the demo's client");
 
     int loop_status = ev_run(loop);
     int loop_errno = errno;
+    bool demo_done = demo != NULL && demo_client_done(demo);
+    if (demo != NULL)
+        ev_unwatch(loop, demo_client_done_fd(demo));
     struct server_stats *stats = server_get_stats(server);
     long served = atomic_load(&stats->requests), most = atomic_load(&stats->max_in_flight);
     server_free(server); /* closes every connection and the listening socket */
@@ -144,9 +159,5 @@ int main(int argc, char *argv[])
     if (stopped_by != 0 && !config.quiet)
         fprintf(stderr, "loop_server: %s: stopped after serving %ld requests\n",
                 strsignal(stopped_by), served);
-    if (!serve && printf("OK: served %ld requests in %g s, at most %ld at once; give --port to "
-                         "serve until Ctrl-C\n",
-                         served, duration, most) < 0)
-        kit_die_errno("write to stdout");
-    return 0;
+    return demo != NULL ? demo_client_finish(demo, demo_done, served, most) : 0;
 }

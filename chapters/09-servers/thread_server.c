@@ -18,7 +18,8 @@
  * it: on SIGINT/SIGTERM it shuts down every client socket (a blocked recv() returns at once),
  * wakes every /delay sleeper, then waits (at most a second) for the threads to leave.
  *
- * With no --port or --port-file it is a demo: it listens on a free port for --duration seconds.
+ * With no --port or --port-file it is a demo on a free port: a client of its own
+ * (lib/demo_client.c) GETs a few paths, four of them at once, and then the server stops.
  *
  * Usage: thread_server [--port=N] [--port-file=PATH] [--timeout=S] [--duration=S]
  *                      [--max-threads=N] [--quiet]
@@ -29,6 +30,7 @@
 #include "../../harness/loopback/net.h"
 #include "lib/blocking_io.h"
 #include "lib/client_threads.h"
+#include "lib/demo_client.h"
 #include "lib/endpoints.h"
 #include "lib/server_setup.h"
 
@@ -47,7 +49,8 @@ static const char usage[] =
     "  -p, --port=N          listen on port N, 0 for a free one; serve until SIGINT/SIGTERM\n"
     "      --port-file=PATH  also write the port to PATH once listening (implies serving)\n"
     "  -t, --timeout=S       close a connection idle or stuck for S seconds (default 10)\n"
-    "  -d, --duration=S      stop after S seconds (default: 2 without --port, else never)\n"
+    "  -d, --duration=S      stop after S seconds (default: never; the demo, without --port,\n"
+    "                        stops when its client is done)\n"
     "  -m, --max-threads=N   most connections at once; more get 503 (default 10000)\n"
     "  -q, --quiet           do not log bad requests and timed-out connections\n"
     "  -h, --help            show this help and exit\n";
@@ -218,8 +221,6 @@ int main(int argc, char *argv[])
         }
     }
     kit_no_operands(argc, argv, optind);
-    if (duration < 0 && !serve)
-        duration = 2;
 
     raise_open_files_limit("thread_server", max_threads + 100);
     int stop_fd = stop_signals_fd();
@@ -232,10 +233,13 @@ int main(int argc, char *argv[])
     int listen_fd = listen_loopback((int)port, false, &bound_port);
     if (listen_fd == -1)
         kit_die_errno("listen on 127.0.0.1:%ld", port);
-    announce_listening("thread_server", bound_port, port_file, !serve, duration);
+    announce_listening(bound_port, port_file);
+    struct demo_client *demo = serve ? NULL : demo_client_start("thread_server", bound_port);
 
     /* The main thread only accepts; each connection gets a thread of its own (start_client). */
-    accept_until_stopped(listen_fd, stop_fd, duration, start_client);
+    accept_until_stopped(listen_fd, stop_fd, demo ? demo_client_done_fd(demo) : -1, duration,
+                         start_client);
+    bool demo_done = demo != NULL && demo_client_done(demo);
     close(listen_fd);
     long left = client_threads_stop(threads, 1.0);
     long served = atomic_load(&state.stats.requests),
@@ -249,9 +253,5 @@ int main(int argc, char *argv[])
     close(stop_fd);
     if (serve && !quiet)
         fprintf(stderr, "thread_server: stopped after serving %ld requests\n", served);
-    if (!serve && printf("OK: served %ld requests in %g s, at most %ld at once; give --port to "
-                         "serve until Ctrl-C\n",
-                         served, duration, most) < 0)
-        kit_die_errno("write to stdout");
-    return 0;
+    return demo != NULL ? demo_client_finish(demo, demo_done, served, most) : 0;
 }

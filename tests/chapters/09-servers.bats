@@ -126,12 +126,46 @@ stop_own_server() {
     [ "$(cat "$BATS_FILE_TMPDIR/local-server.out")" = "listening on $KIT_SERVER_URL" ]
 }
 
-@test "loop_server with no arguments: a short demo on a free port of its own, then OK" {
+# The demo's six counted requests: /numbers/5, /json and four /delay/0.5 (/stats is not counted).
+@test "loop_server and thread_server with no arguments: a client of their own, then they stop" {
+    local server
+    for server in loop_server thread_server; do
+        run_prog "$server"
+        assert_success
+        assert_line --regexp '^listening on http://127\.0\.0\.1:[0-9]+$'
+        refute_line "listening on $KIT_SERVER_URL"
+        # Python: seed 7 -> x1 = 7 * 6364136223846793005 + 1442695040888963407 mod 2**64, ...
+        assert_line '  GET /numbers/5?seed=7 -> 200: {"data": [278, 231, 753, 673, 545]}'
+        assert_line --regexp '^  GET /json -> 200: \{"slideshow": .* \.\.\.$'
+        assert_line --regexp '^  4 clients GET /delay/0\.5 at once -> 200 200 200 200, all answered after [0-9.]+ s '
+        # What /stats says after the four: six served, the four in flight together.
+        assert_line --regexp '^  GET /stats -> 200: \{"requests": 6, "in_flight": 0, "max_in_flight": 4, '
+        assert_line --regexp '^OK: served 6 requests in [0-9.]+ s, at most 4 at once; '
+        refute_line --partial 'stopped before'
+    done
+}
+
+@test "a demo cut short by --duration or SIGTERM says so and exits 0" {
     run_prog loop_server --duration=0.3
     assert_success
-    assert_line --regexp '^listening on http://127\.0\.0\.1:[0-9]+$'
-    refute_line "listening on $KIT_SERVER_URL"
-    assert_line --regexp '^OK: served 0 requests'
+    assert_line --regexp '^  4 clients GET /delay/0\.5 at once -> none none none none, 4 not 200 OK'
+    assert_line '  GET /stats -> no answer: Connection refused'
+    assert_line "demo: the server stopped before its client was done"
+    assert_line --regexp '^OK: served [0-2] requests in 0\.[0-9]+ s'
+    "$(prog_path thread_server)" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+    local server=$!
+    # Stop it while its four clients wait on /delay/0.5 (they start at once).
+    local deadline=$((SECONDS + $(kit_timeout 10)))
+    until grep -q '^  GET /json' "$BATS_TEST_TMPDIR/out"; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "no demo: $(cat "$BATS_TEST_TMPDIR/out")"
+        sleep 0.05
+    done
+    kill -TERM "$server"
+    local status=0
+    wait "$server" || status=$?
+    assert_equal "$status" 0
+    # (On a machine too busy to send the signal within half a second, the demo may be done.)
+    grep -qE '^OK: served [0-6] requests' "$BATS_TEST_TMPDIR/out" || fail "$(cat "$BATS_TEST_TMPDIR/out")"
 }
 
 # ---- the endpoints ----------------------------------------------------------------------------

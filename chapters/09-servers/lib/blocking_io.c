@@ -88,19 +88,22 @@ static void pause_accept(int error, double *last_logged)
     kit_sleep(0.1);
 }
 
-void accept_until_stopped(int listen_fd, int stop_fd, double duration, accepted_fn *accepted)
+void accept_until_stopped(int listen_fd, int stop_fd, int done_fd, double duration,
+                          accepted_fn *accepted)
 {
     double start = kit_now(), last_pause_logged = start - 1;
     for (;;) {
         double left = duration < 0 ? -1 : duration - kit_seconds_since(start);
         if (duration >= 0 && left <= 0)
             return;
-        struct pollfd watched[2] = {{.fd = listen_fd, .events = POLLIN},
-                                    {.fd = stop_fd, .events = POLLIN}};
-        int ready = poll(watched, 2, left < 0 ? -1 : (int)(left * 1000) + 1);
+        /* poll() skips an entry whose descriptor is negative: done_fd -1 is no demo. */
+        struct pollfd watched[3] = {{.fd = listen_fd, .events = POLLIN},
+                                    {.fd = stop_fd, .events = POLLIN},
+                                    {.fd = done_fd, .events = POLLIN}};
+        int ready = poll(watched, 3, left < 0 ? -1 : (int)(left * 1000) + 1);
         if (ready == -1 && errno != EINTR)
             kit_die_errno("poll");
-        if (ready > 0 && watched[1].revents)
+        if (ready > 0 && (watched[1].revents || watched[2].revents))
             return;
         if (ready <= 0 || !watched[0].revents)
             continue;

@@ -45,9 +45,11 @@ void linger_before_close(int fd);
 typedef void accepted_fn(int fd, const struct sockaddr_in *address);
 
 /** The main thread of a blocking server: accept connections on @p listen_fd (blocking) and
- *  hand each to @p accepted, until @p stop_fd (a signalfd) is readable or @p duration seconds
- *  have passed (never, if negative). Out of descriptors (EMFILE), it pauses 100 ms to let
- *  some clients leave; a connection that failed before it was accepted is skipped. */
-void accept_until_stopped(int listen_fd, int stop_fd, double duration, accepted_fn *accepted);
+ *  hand each to @p accepted, until @p stop_fd (a signalfd) or @p done_fd (the demo's client is
+ *  done; -1: none) is readable, or @p duration seconds have passed (never, if negative). Out of
+ *  descriptors (EMFILE), it pauses 100 ms to let some clients leave; a connection that failed
+ *  before it was accepted is skipped. */
+void accept_until_stopped(int listen_fd, int stop_fd, int done_fd, double duration,
+                          accepted_fn *accepted);
 
 #endif /* BLOCKING_IO_H */

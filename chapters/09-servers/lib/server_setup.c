@@ -46,15 +46,10 @@ void write_port_file(const char *path, int port)
         kit_die_errno("rename %s to %s", temporary, path);
 }
 
-void announce_listening(const char *program, int port, const char *port_file, bool demo,
-                        double duration)
+void announce_listening(int port, const char *port_file)
 {
     if (port_file != NULL)
         write_port_file(port_file, port);
-    if (printf("listening on http://127.0.0.1:%d\n", port) < 0 ||
-        (demo && printf("demo: serving for %g s; for a server that stays, run `%s --port 8080` "
-                        "and `curl localhost:8080/json`\n",
-                        duration, program) < 0) ||
-        fflush(stdout) == EOF)
+    if (printf("listening on http://127.0.0.1:%d\n", port) < 0 || fflush(stdout) == EOF)
         kit_die_errno("write to stdout");
 }

@@ -5,8 +5,6 @@
 #ifndef SERVER_SETUP_H
 #define SERVER_SETUP_H
 
-#include <stdbool.h>
-
 /** Ignore SIGPIPE (a client that vanishes must not kill the server), and turn SIGINT and
  *  SIGTERM into a readable descriptor (signalfd): the server reads it like any other and stops
  *  cleanly, never in the middle of something. Both are reset to their default first: a server
@@ -17,11 +15,9 @@ int stop_signals_fd(void);
  *  file sees nothing or the whole number. Exits on failure. */
 void write_port_file(const char *path, int port);
 
-/** Say that @p program listens on @p port: write the port to @p port_file (unless NULL), then
- *  print `listening on http://127.0.0.1:PORT`, the one line tests and harness/loopback/local_server.c read,
- *  and for a demo run (@p demo) a line saying it serves for @p duration seconds. Exits if
- *  stdout cannot be written. */
-void announce_listening(const char *program, int port, const char *port_file, bool demo,
-                        double duration);
+/** Say that the server listens on @p port: write the port to @p port_file (unless NULL), then
+ *  print `listening on http://127.0.0.1:PORT`, the one line tests and
+ *  harness/loopback/local_server.c read. Exits if stdout cannot be written. */
+void announce_listening(int port, const char *port_file);
 
 #endif /* SERVER_SETUP_H */
