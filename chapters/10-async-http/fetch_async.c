@@ -26,16 +26,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 
-static const char usage[] =
-    "Usage: fetch_async [options] [URL...]\n"
-    "Fetch all URLs at once in one thread: libcurl's multi_socket API on an epoll loop.\n"
-    "With no URL, start the local server and fetch its /delay/0.2.\n"
-    "  -n, --repeat=N        fetch each URL N times (default 1; 10 with no URL; at most 20000)\n"
-    "  -t, --timeout=SECONDS give up on a transfer after this long (default 5)\n"
-    "  -q, --quiet           print a line only for transfers that failed\n"
-    "  -h, --help            show this help and exit\n"
-    "Exit status: 0 if every transfer succeeded, 1 if any failed, 2 on a usage error.\n";
-
 /* What on_transfer_done() needs: the loop to stop, the progress. */
 struct async {
     struct ev_loop *loop;
@@ -57,6 +47,43 @@ static void on_transfer_done(CURL *easy, CURLcode code, void *data)
         ev_stop(async->loop);
 }
 
+/* The lesson: every transfer added at once to a multi handle whose sockets and timer live on
+ * the event loop (lib/curl_loop.c); the loop runs until the last one has ended. Prints the
+ * summary and returns the exit status. */
+static int fetch_all_at_once(struct fetch_result results[], size_t count, double timeout,
+                             bool quiet)
+{
+    struct async async = {.count = count, .quiet = quiet};
+    if ((async.loop = ev_loop_create()) == NULL)
+        kit_die_errno("ev_loop_create");
+    struct curl_loop curl;
+    curl_loop_init(&curl, async.loop, on_transfer_done, &async);
+    double wall_start = kit_now(), cpu_start = fetch_cpu_seconds();
+    for (size_t i = 0; i < count; i++) /* curl starts them on the loop's first round */
+        curl_loop_add(&curl, fetch_easy_new(&results[i], timeout));
+    if (ev_run(async.loop) != 0)
+        kit_die_errno("ev_run");
+    if (async.finished != count) /* ev_run ran out of work with transfers unfinished */
+        kit_die("the event loop stopped with %zu of %zu transfers unfinished",
+                count - async.finished, count);
+    /* The summary first: closing a thousand kept-alive connections takes a while, and that is
+     * not the transfers' time. */
+    int status = fetch_report(results, count, wall_start, cpu_start);
+    curl_loop_cleanup(&curl);
+    ev_loop_free(async.loop);
+    return status;
+}
+
+static const char usage[] =
+    "Usage: fetch_async [options] [URL...]\n"
+    "Fetch all URLs at once in one thread: libcurl's multi_socket API on an epoll loop.\n"
+    "With no URL, start the local server and fetch its /delay/0.2.\n"
+    "  -n, --repeat=N        fetch each URL N times (default 1; 10 with no URL; at most 20000)\n"
+    "  -t, --timeout=SECONDS give up on a transfer after this long (default 5)\n"
+    "  -q, --quiet           print a line only for transfers that failed\n"
+    "  -h, --help            show this help and exit\n"
+    "Exit status: 0 if every transfer succeeded, 1 if any failed, 2 on a usage error.\n";
+
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
@@ -68,14 +95,14 @@ int main(int argc, char *argv[])
     };
     long repeat = 0; /* 0: not given */
     double timeout = 5;
-    struct async async = {0};
+    bool quiet = false;
 
     kit_cli_init(usage);
     for (int opt; (opt = getopt_long(argc, argv, "n:t:qh", options, NULL)) != -1;) {
         switch (opt) {
         case 'n': repeat = kit_parse_long("--repeat", optarg, 1, 20000); break;
         case 't': timeout = kit_parse_double("--timeout", optarg, 0.01, 600); break;
-        case 'q': async.quiet = true; break;
+        case 'q': quiet = true; break;
         case 'h': kit_usage_exit(0);
         default: kit_usage_exit(2);
         }
@@ -97,25 +124,10 @@ int main(int argc, char *argv[])
     struct fetch_result *results = calloc(plan.count, sizeof results[0]);
     if (results == NULL)
         kit_die_errno("calloc %zu results", plan.count);
-    async.count = plan.count;
-    if ((async.loop = ev_loop_create()) == NULL)
-        kit_die_errno("ev_loop_create");
-    struct curl_loop curl;
-    curl_loop_init(&curl, async.loop, on_transfer_done, &async);
-    double wall_start = kit_now(), cpu_start = fetch_cpu_seconds();
-    for (size_t i = 0; i < plan.count; i++) { /* curl starts them on the loop's first round */
+    for (size_t i = 0; i < plan.count; i++)
         results[i] = (struct fetch_result){.url = plan.urls[i], .attempts = 1};
-        curl_loop_add(&curl, fetch_easy_new(&results[i], timeout));
-    }
-    if (ev_run(async.loop) != 0)
-        kit_die_errno("ev_run");
-    if (async.finished != async.count) /* ev_run ran out of work with transfers unfinished */
-        kit_die("the event loop stopped with %zu of %zu transfers unfinished",
-                async.count - async.finished, async.count);
-    int status = fetch_report(results, plan.count, wall_start, cpu_start);
+    int status = fetch_all_at_once(results, plan.count, timeout, quiet);
 
-    curl_loop_cleanup(&curl); /* closes the kept-alive connections */
-    ev_loop_free(async.loop);
     free(results);
     fetch_plan_free(&plan);
     curl_global_cleanup();

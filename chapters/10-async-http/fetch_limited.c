@@ -33,20 +33,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static const char usage[] =
-    "Usage: fetch_limited [options] [URL...]\n"
-    "Fetch URLs at most K at a time, retrying failures worth retrying with backoff.\n"
-    "With no URL, start the local server and fetch its /delay/0.2 and /flaky/2.\n"
-    "  -k, --max-in-flight=K transfers in flight at once, at most (default 3, at most 1000)\n"
-    "  -r, --retries=N       retries after a first failure worth retrying (default 3, at most 5)\n"
-    "  -b, --backoff=SECONDS delay before the first retry, doubled for each next (default 0.1,\n"
-    "                        at most 2)\n"
-    "  -n, --repeat=N        fetch each URL N times (default 1; 8 with no URL; at most 10000)\n"
-    "  -t, --timeout=SECONDS give up on an attempt after this long (default 5)\n"
-    "  -q, --quiet           print a line only for transfers that failed\n"
-    "  -h, --help            show this help and exit\n"
-    "Exit status: 0 if every transfer succeeded, 1 if any failed, 2 on a usage error.\n";
-
 struct settings {
     long max_in_flight, retries;
     double backoff, timeout;
@@ -76,6 +62,58 @@ struct transfers {
     size_t count;
 };
 
+static void start_attempt(CURLM *multi, struct transfers *transfers, size_t i, double timeout);
+static long collect_ended(CURLM *multi, struct transfers *transfers,
+                          const struct settings *settings, size_t *finished);
+static size_t next_retry(const struct transfers *transfers);
+
+/* The lesson: curl's multi loop with at most K transfers in flight. Each round refills the free
+ * slots, lets curl move every transfer on, collects those that ended, then sleeps until
+ * something can change. Prints the summary and returns the exit status. */
+static int fetch_k_at_a_time(struct transfers *transfers, const struct settings *settings)
+{
+    CURLM *multi = curl_multi_init();
+    if (multi == NULL)
+        kit_die("curl_multi_init failed (out of memory?)");
+    double wall_start = kit_now(), cpu_start = fetch_cpu_seconds();
+    size_t started = 0, finished = 0; /* started: fresh URLs begun (retries not counted) */
+    long in_flight = 0;
+    while (finished < transfers->count) {
+        /* Refill up to K: a retry that is due first, then fresh URLs. */
+        size_t retry;
+        while (in_flight < settings->max_in_flight) {
+            retry = next_retry(transfers);
+            if (retry != SIZE_MAX && transfers->retry_at[retry] <= kit_now())
+                start_attempt(multi, transfers, retry, settings->timeout);
+            else if (started < transfers->count)
+                start_attempt(multi, transfers, started++, settings->timeout);
+            else
+                break;
+            in_flight++;
+        }
+        int running;
+        FETCH_CHECK_MULTI(curl_multi_perform(multi, &running)); /* moves every transfer on */
+        long ended = collect_ended(multi, transfers, settings, &finished);
+        in_flight -= ended;
+        if (ended > 0)
+            continue; /* refill the freed slots before sleeping */
+        /* Sleep until a socket is ready, a transfer's own timer (curl lowers the wait for
+         * those), or, with a free slot, the next retry's due time. With no free slot, only the
+         * end of a transfer can change anything. */
+        int wait_ms = 1000;
+        if (in_flight < settings->max_in_flight && (retry = next_retry(transfers)) != SIZE_MAX) {
+            double until_due = transfers->retry_at[retry] - kit_now();
+            wait_ms = (int)fmax(0, fmin(1000, ceil(until_due * 1e3)));
+        }
+        if (wait_ms > 0)
+            FETCH_CHECK_MULTI(curl_multi_poll(multi, NULL, 0, wait_ms, NULL));
+    }
+    int status = fetch_report(transfers->results, transfers->count, wall_start, cpu_start);
+    FETCH_CHECK_MULTI(curl_multi_cleanup(multi)); /* every easy handle was removed already */
+    return status;
+}
+
+/* Start URL @p i's next attempt: a new easy handle on the multi handle. */
 static void start_attempt(CURLM *multi, struct transfers *transfers, size_t i, double timeout)
 {
     transfers->retry_at[i] = 0;
@@ -139,6 +177,20 @@ static size_t next_retry(const struct transfers *transfers)
     return first;
 }
 
+static const char usage[] =
+    "Usage: fetch_limited [options] [URL...]\n"
+    "Fetch URLs at most K at a time, retrying failures worth retrying with backoff.\n"
+    "With no URL, start the local server and fetch its /delay/0.2 and /flaky/2.\n"
+    "  -k, --max-in-flight=K transfers in flight at once, at most (default 3, at most 1000)\n"
+    "  -r, --retries=N       retries after a first failure worth retrying (default 3, at most 5)\n"
+    "  -b, --backoff=SECONDS delay before the first retry, doubled for each next (default 0.1,\n"
+    "                        at most 2)\n"
+    "  -n, --repeat=N        fetch each URL N times (default 1; 8 with no URL; at most 10000)\n"
+    "  -t, --timeout=SECONDS give up on an attempt after this long (default 5)\n"
+    "  -q, --quiet           print a line only for transfers that failed\n"
+    "  -h, --help            show this help and exit\n"
+    "Exit status: 0 if every transfer succeeded, 1 if any failed, 2 on a usage error.\n";
+
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
@@ -179,9 +231,7 @@ int main(int argc, char *argv[])
     } else { /* ours to stop and reap on every exit, Ctrl-C and SIGTERM included */
         kit_own_children();
         fetch_plan_start_local_server(&plan, repeat, "/delay/0.2");
-    }
-    if (plan.own_server) { /* fails twice (5xx), then succeeds: two retries to watch */
-        char flaky[64];
+        char flaky[64]; /* fails twice (5xx), then succeeds: two retries to watch */
         snprintf(flaky, sizeof flaky, "/flaky/2?id=fetch_limited-%ld", (long)getpid());
         fetch_plan_add_local(&plan, flaky);
     }
@@ -198,44 +248,8 @@ int main(int argc, char *argv[])
         kit_die_errno("calloc %zu transfers", plan.count);
     for (size_t i = 0; i < plan.count; i++)
         transfers.results[i].url = plan.urls[i];
-    CURLM *multi = curl_multi_init();
-    if (multi == NULL)
-        kit_die("curl_multi_init failed (out of memory?)");
 
-    double wall_start = kit_now(), cpu_start = fetch_cpu_seconds();
-    size_t started = 0, finished = 0; /* started: fresh URLs begun (retries not counted) */
-    long in_flight = 0;
-    while (finished < plan.count) {
-        /* Refill up to K: a retry that is due first, then fresh URLs. */
-        size_t retry;
-        while (in_flight < settings.max_in_flight) {
-            retry = next_retry(&transfers);
-            if (retry != SIZE_MAX && transfers.retry_at[retry] <= kit_now())
-                start_attempt(multi, &transfers, retry, settings.timeout);
-            else if (started < plan.count)
-                start_attempt(multi, &transfers, started++, settings.timeout);
-            else
-                break;
-            in_flight++;
-        }
-        int running;
-        FETCH_CHECK_MULTI(curl_multi_perform(multi, &running)); /* moves every transfer on */
-        long ended = collect_ended(multi, &transfers, &settings, &finished);
-        in_flight -= ended;
-        if (ended > 0)
-            continue; /* refill the freed slots before sleeping */
-        /* Sleep until a socket is ready, a transfer's own timer (curl lowers the wait for
-         * those), or, with a free slot, the next retry's due time. With no free slot, only the
-         * end of a transfer can change anything. */
-        int wait_ms = 1000;
-        if (in_flight < settings.max_in_flight && (retry = next_retry(&transfers)) != SIZE_MAX)
-            wait_ms = (int)fmax(0, fmin(1000, ceil((transfers.retry_at[retry] - kit_now()) * 1e3)));
-        if (wait_ms > 0)
-            FETCH_CHECK_MULTI(curl_multi_poll(multi, NULL, 0, wait_ms, NULL));
-    }
-    int status = fetch_report(transfers.results, plan.count, wall_start, cpu_start);
-
-    FETCH_CHECK_MULTI(curl_multi_cleanup(multi)); /* every easy handle was removed already */
+    int status = fetch_k_at_a_time(&transfers, &settings);
     free(transfers.results);
     free(transfers.retry_at);
     fetch_plan_free(&plan);

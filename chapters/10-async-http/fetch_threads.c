@@ -33,17 +33,6 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
-static const char usage[] =
-    "Usage: fetch_threads [options] [URL...]\n"
-    "Fetch URLs on a pool of threads, one libcurl easy handle per thread.\n"
-    "With no URL, start the local server and fetch its /delay/0.2.\n"
-    "  -w, --workers=N       threads in the pool (default 10, at most 1000)\n"
-    "  -n, --repeat=N        fetch each URL N times (default 1; 10 with no URL; at most 10000)\n"
-    "  -t, --timeout=SECONDS give up on a transfer after this long (default 5)\n"
-    "  -q, --quiet           print a line only for transfers that failed\n"
-    "  -h, --help            show this help and exit\n"
-    "Exit status: 0 if every transfer succeeded, 1 if any failed, 2 on a usage error.\n";
-
 /* What every worker shares: the work list, read-only, and the index of the next URL to take. */
 struct work {
     struct fetch_result *results; /* one per URL; a worker writes only the ones it took */
@@ -53,6 +42,8 @@ struct work {
     bool quiet;
 };
 
+/* A worker thread: fetch_sequential's loop on a handle of its own, taking the next URL until
+ * none is left. */
 static void *worker(void *arg)
 {
     struct work *work = arg;
@@ -82,6 +73,42 @@ static const char *process_limit_text(void)
     snprintf(text, sizeof text, "%ju", (uintmax_t)limit.rlim_cur);
     return text;
 }
+
+/* Start @p threads workers and wait for them all to finish; returns how many ran. */
+static size_t run_workers(struct work *work, size_t threads)
+{
+    pthread_t *pool = calloc(threads, sizeof pool[0]);
+    if (pool == NULL)
+        kit_die_errno("calloc %zu threads", threads);
+    size_t started = 0;
+    for (int en; started < threads; started++) {
+        if ((en = pthread_create(&pool[started], NULL, worker, work)) == 0)
+            continue;
+        /* EAGAIN: out of threads (ulimit -u counts a user's threads and processes together).
+         * The workers take URLs from one counter, so those started do the whole job. */
+        if (en != EAGAIN || started == 0)
+            kit_die_en(en, "pthread_create worker %zu of %zu", started + 1, threads);
+        printf("note: out of threads or processes after %zu of %zu workers (ulimit -u: %s): "
+               "the %zu started fetch every URL\n",
+               started, threads, process_limit_text(), started);
+        break;
+    }
+    for (size_t i = 0; i < started; i++)
+        KIT_CHECK_EN(pthread_join(pool[i], NULL)); /* orders the workers' results before ours */
+    free(pool);
+    return started;
+}
+
+static const char usage[] =
+    "Usage: fetch_threads [options] [URL...]\n"
+    "Fetch URLs on a pool of threads, one libcurl easy handle per thread.\n"
+    "With no URL, start the local server and fetch its /delay/0.2.\n"
+    "  -w, --workers=N       threads in the pool (default 10, at most 1000)\n"
+    "  -n, --repeat=N        fetch each URL N times (default 1; 10 with no URL; at most 10000)\n"
+    "  -t, --timeout=SECONDS give up on a transfer after this long (default 5)\n"
+    "  -q, --quiet           print a line only for transfers that failed\n"
+    "  -h, --help            show this help and exit\n"
+    "Exit status: 0 if every transfer succeeded, 1 if any failed, 2 on a usage error.\n";
 
 int main(int argc, char *argv[])
 {
@@ -126,29 +153,11 @@ int main(int argc, char *argv[])
 
     size_t threads = (size_t)workers < plan.count ? (size_t)workers : plan.count;
     fetch_need_descriptors(threads, 0); /* a connection each */
-    pthread_t *pool = calloc(threads, sizeof pool[0]);
-    if (pool == NULL)
-        kit_die_errno("calloc %zu threads", threads);
     double wall_start = kit_now(), cpu_start = fetch_cpu_seconds();
-    size_t started = 0;
-    for (int en; started < threads; started++) {
-        if ((en = pthread_create(&pool[started], NULL, worker, &work)) == 0)
-            continue;
-        /* EAGAIN: out of threads (ulimit -u counts a user's threads and processes together).
-         * The workers take URLs from one counter, so those started do the whole job. */
-        if (en != EAGAIN || started == 0)
-            kit_die_en(en, "pthread_create worker %zu of %zu", started + 1, threads);
-        printf("note: out of threads or processes after %zu of %zu workers (ulimit -u: %s): "
-               "the %zu started fetch every URL\n",
-               started, threads, process_limit_text(), started);
-        break;
-    }
-    for (size_t i = 0; i < started; i++)
-        KIT_CHECK_EN(pthread_join(pool[i], NULL)); /* orders the workers' results before ours */
+    size_t started = run_workers(&work, threads);
     printf("%zu worker threads\n", started);
     int status = fetch_report(work.results, plan.count, wall_start, cpu_start);
 
-    free(pool);
     free(work.results);
     fetch_plan_free(&plan);
     curl_global_cleanup();
