@@ -46,24 +46,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
-    "Usage: news_scraper [options] [URL...]\n"
-    "Read the title of each page (html/head/title) with threads, with processes and with an\n"
-    "event loop. With no URL (at most 500), read a server's /news/1 .. /news/N.\n"
-    "  -n, --pages=N       no URL given: pages /news/1 .. /news/N, 1 to 500 (default 12)\n"
-    "  -t, --threads=N     threads, 1 to 500 (default: one per page)\n"
-    "  -p, --processes=N   worker processes, 1 to 64 (default: one per CPU)\n"
-    "  -r, --rounds=N      rounds, 1 to 20; each way's fastest counts (default 3)\n"
-    "  -T, --timeout=S     give up on a page after S seconds, 0.1 to 60 (default 5)\n"
-    "  -u, --url=URL       no URL given: a server with /news/N (default: start the kit's\n"
-    "                      local server)\n"
-    "  -h, --help          show this help and exit\n";
-
 enum { MAX_PAGES = 500, SHOWN = 3, WAYS = 3 };
 enum way { THREADS, PROCESSES, LOOP };
 
 /* ---- the three ways ------------------------------------------------------------------------ */
+/* Threads and processes run the same blocking page_scrape() per page (fetch, then read the
+ * title); the processes' way, forked workers and their pipe, is lib/page_workers.c. */
 
+/* ThreadPoolExecutor(max_workers=threads).map(scrape_site, urls) */
 static void scrape_with_threads(struct page pages[], size_t count, int threads)
 {
     static long unused[MAX_PAGES];
@@ -73,6 +63,7 @@ static void scrape_with_threads(struct page pages[], size_t count, int threads)
     tp_shutdown(pool);
 }
 
+/* The event loop's way: called as each page's transfer ends. */
 static void on_page_done(CURL *easy, CURLcode code, void *data)
 {
     (void)data;
@@ -82,6 +73,7 @@ static void on_page_done(CURL *easy, CURLcode code, void *data)
     page_read_title(page); /* in the loop's thread: a few microseconds, never a wait */
 }
 
+/* asyncio.gather() of every page: all transfers at once on one thread. */
 static void scrape_on_loop(struct page pages[], size_t count)
 {
     static CURL *easies[MAX_PAGES];
@@ -155,6 +147,19 @@ static void run_way(enum way way, struct report_row *row, const char *const urls
     *problems += wrong;
     report_keep_fastest(row, &figure);
 }
+
+static const char usage[] =
+    "Usage: news_scraper [options] [URL...]\n"
+    "Read the title of each page (html/head/title) with threads, with processes and with an\n"
+    "event loop. With no URL (at most 500), read a server's /news/1 .. /news/N.\n"
+    "  -n, --pages=N       no URL given: pages /news/1 .. /news/N, 1 to 500 (default 12)\n"
+    "  -t, --threads=N     threads, 1 to 500 (default: one per page)\n"
+    "  -p, --processes=N   worker processes, 1 to 64 (default: one per CPU)\n"
+    "  -r, --rounds=N      rounds, 1 to 20; each way's fastest counts (default 3)\n"
+    "  -T, --timeout=S     give up on a page after S seconds, 0.1 to 60 (default 5)\n"
+    "  -u, --url=URL       no URL given: a server with /news/N (default: start the kit's\n"
+    "                      local server)\n"
+    "  -h, --help          show this help and exit\n";
 
 int main(int argc, char *argv[])
 {
