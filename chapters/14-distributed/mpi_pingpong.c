@@ -28,6 +28,7 @@
  * Usage: mpi_pingpong [--round-trips=N] [--max-size=N] [--tcp]
  */
 #include "kit.h"
+
 #include "../../harness/mpi-job/mpi_job.h"
 #include "lib/pipe_pingpong.h"
 
@@ -38,17 +39,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char usage[] =
-    "Usage: mpi_pingpong [options]\n"
-    "Time messages going back and forth between two processes: with MPI, then a pipe.\n"
-    "  -n, --round-trips=N   round trips per message size, the best of 3 runs counts\n"
-    "                        (default 500, 10 to 100000; fewer for large messages)\n"
-    "  -s, --max-size=N      largest message in bytes; sizes go up by 16 times from 1\n"
-    "                        (default 1048576, 1 to 16777216)\n"
-    "  -t, --tcp             when run plainly: MPI over TCP on the loopback interface\n"
-    "                        instead of shared memory (mpirun --mca btl self,tcp)\n"
-    "  -h, --help            show this help and exit\n";
 
 enum { MAX_SIZES = 8, REPEATS = 3 };
 static const size_t bytes_per_size = 8 << 20; /* caps the round trips of large messages */
@@ -88,6 +78,33 @@ static double mpi_pingpong(int rank, char *out, char *back, size_t size, long tr
     return intact ? best : -1; /* every run to the end: both ranks make the same calls */
 }
 
+/* The whole measurement: ranks 0 and 1 play with MPI at every size; then rank 0 plays with a
+ * forked child through its pipes (lib/pipe_pingpong.c) while rank 1 (and any other rank) waits
+ * in mpi_job_barrier_politely(), which leaves the CPUs to rank 0 and its child. Fills mpi[] and,
+ * on rank 0, piped[] (one-way seconds, -1 for a message that came back different). */
+static void measure(int rank, int count, const size_t sizes[], const long trips[], size_t max_size,
+                    double mpi[], double piped[])
+{
+    char *out = malloc(max_size), *back = malloc(max_size);
+    if (out == NULL || back == NULL)
+        kit_die_errno("malloc two buffers of %zu bytes", max_size);
+    if (rank < 2) {
+        for (int s = 0; s < count; s++) {
+            fill(out, sizes[s]);
+            mpi[s] = mpi_pingpong(rank, out, back, sizes[s], trips[s]);
+        }
+    }
+    if (rank == 0) {
+        for (int s = 0; s < count; s++) {
+            fill(out, sizes[s]);
+            piped[s] = pipe_pingpong(out, back, sizes[s], trips[s], REPEATS);
+        }
+    }
+    mpi_job_barrier_politely();
+    free(out);
+    free(back);
+}
+
 static const char *size_text(size_t size, char text[static 24])
 {
     if (size >= 1 << 20)
@@ -113,7 +130,19 @@ static void print_figures(int count, const size_t sizes[], const double mpi[], c
     }
 }
 
-int main(int argc, char *argv[])
+static const char usage[] =
+    "Usage: mpi_pingpong [options]\n"
+    "Time messages going back and forth between two processes: with MPI, then a pipe.\n"
+    "  -n, --round-trips=N   round trips per message size, the best of 3 runs counts\n"
+    "                        (default 500, 10 to 100000; fewer for large messages)\n"
+    "  -s, --max-size=N      largest message in bytes; sizes go up by 16 times from 1\n"
+    "                        (default 1048576, 1 to 16777216)\n"
+    "  -t, --tcp             when run plainly: MPI over TCP on the loopback interface\n"
+    "                        instead of shared memory (mpirun --mca btl self,tcp)\n"
+    "  -h, --help            show this help and exit\n";
+
+/* The options, parsed the same way by every rank (mpi_job_options_begin()). */
+static void parse_options(int argc, char *argv[], long *round_trips, long *max_size, bool *tcp)
 {
     static const struct option options[] = {
         {"round-trips", required_argument, NULL, 'n'},
@@ -122,25 +151,29 @@ int main(int argc, char *argv[])
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    static const char *const over_tcp[] = {
-        "--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo", NULL};
-    long round_trips = 500, max_size = 1 << 20;
-    bool tcp = false;
-
-    kit_cli_init(usage);
     mpi_job_options_begin();
     for (int opt; (opt = getopt_long(argc, argv, "n:s:th", options, NULL)) != -1;) {
         switch (opt) {
-        case 'n': round_trips = kit_parse_long("--round-trips", optarg, 10, 100000); break;
-        case 's': max_size = kit_parse_long("--max-size", optarg, 1, 16 << 20); break;
-        case 't': tcp = true; break;
+        case 'n': *round_trips = kit_parse_long("--round-trips", optarg, 10, 100000); break;
+        case 's': *max_size = kit_parse_long("--max-size", optarg, 1, 16 << 20); break;
+        case 't': *tcp = true; break;
         case 'h': kit_usage_exit(0);
         default: kit_usage_exit(2);
         }
     }
     kit_no_operands(argc, argv, optind);
     mpi_job_options_end();
-    mpi_job_relaunch(argc, argv, 2, tcp ? over_tcp : NULL);
+}
+
+int main(int argc, char *argv[])
+{
+    static const char *const over_tcp[] = {
+        "--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo", NULL};
+    long round_trips = 500, max_size = 1 << 20;
+    bool tcp = false;
+    kit_cli_init(usage);
+    parse_options(argc, argv, &round_trips, &max_size, &tcp);
+    mpi_job_relaunch(argc, argv, 2, tcp ? over_tcp : NULL); /* run plainly: start mpirun */
 
     int ranks;
     int rank = mpi_job_start(&argc, &argv, &ranks);
@@ -154,14 +187,7 @@ int main(int argc, char *argv[])
         sizes[count] = size;
         trips[count] = (long)fmin((double)round_trips, fmax(10, (double)(bytes_per_size / size)));
     }
-    char *out = malloc((size_t)max_size), *back = malloc((size_t)max_size);
-    if (out == NULL || back == NULL)
-        kit_die_errno("malloc two buffers of %ld bytes", max_size);
-
-    /* Ranks 0 and 1 play with MPI; then rank 0 with its pipes, while rank 1 (and any other
-     * rank) waits in mpi_job_barrier_politely(), which leaves the CPUs to rank 0 and its child. */
-    double mpi[MAX_SIZES], piped[MAX_SIZES];
-    bool intact = true;
+    /* Where ranks 0 and 1 run: the same host here, or two (README). */
     char hosts[2][MPI_MAX_PROCESSOR_NAME];
     if (rank < 2) {
         int length;
@@ -169,41 +195,28 @@ int main(int argc, char *argv[])
         MPI_CHECK(MPI_Sendrecv(hosts[rank], MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 1 - rank, 1,
                                hosts[1 - rank], MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 1 - rank, 1,
                                MPI_COMM_WORLD, MPI_STATUS_IGNORE));
-        for (int s = 0; s < count; s++) {
-            fill(out, sizes[s]);
-            mpi[s] = mpi_pingpong(rank, out, back, sizes[s], trips[s]);
-            intact = intact && mpi[s] > 0;
-        }
     }
-    if (rank == 0) {
-        for (int s = 0; s < count; s++) {
-            fill(out, sizes[s]);
-            piped[s] = pipe_pingpong(out, back, sizes[s], trips[s], REPEATS);
-            intact = intact && piped[s] > 0;
-        }
-    }
-    mpi_job_barrier_politely();
+    double mpi[MAX_SIZES], piped[MAX_SIZES];
+    measure(rank, count, sizes, trips, (size_t)max_size, mpi, piped);
+    if (rank != 0)
+        return mpi_job_finish(0);
 
-    int status = 0;
-    if (rank == 0) {
-        const char *btl = getenv("OMPI_MCA_btl"); /* mpirun passes --mca btl X on as this */
-        printf("rank 0 on %s, rank 1 on %s; MPI transport: %s\n", hosts[0], hosts[1],
-               btl ? btl : "Open MPI's choice (shared memory on one host, else the network)");
-        printf("ping-pong, best of %d runs of up to %ld round trips per size:\n", REPEATS,
-               round_trips);
-        print_figures(count, sizes, mpi, piped);
-        if (ranks > 2)
-            printf("note: ranks 2 to %d took no part: ping-pong needs two\n", ranks - 1);
-        if (intact) {
-            printf("OK: every message came back intact (%d sizes, MPI and pipe); a 1-byte "
-                   "message takes %.2f us one way with MPI, %.2f us through a pipe\n",
-                   count, mpi[0] * 1e6, piped[0] * 1e6);
-        } else {
-            printf("FAILED: a message came back different from what was sent\n");
-            status = 1;
-        }
+    bool intact = true;
+    for (int s = 0; s < count; s++)
+        intact = intact && mpi[s] > 0 && piped[s] > 0;
+    const char *btl = getenv("OMPI_MCA_btl"); /* mpirun passes --mca btl X on as this */
+    printf("rank 0 on %s, rank 1 on %s; MPI transport: %s\n", hosts[0], hosts[1],
+           btl ? btl : "Open MPI's choice (shared memory on one host, else the network)");
+    printf("ping-pong, best of %d runs of up to %ld round trips per size:\n", REPEATS, round_trips);
+    print_figures(count, sizes, mpi, piped);
+    if (ranks > 2)
+        printf("note: ranks 2 to %d took no part: ping-pong needs two\n", ranks - 1);
+    if (!intact) {
+        printf("FAILED: a message came back different from what was sent\n");
+        return mpi_job_finish(1);
     }
-    free(out);
-    free(back);
-    return mpi_job_finish(status);
+    printf("OK: every message came back intact (%d sizes, MPI and pipe); a 1-byte message takes "
+           "%.2f us one way with MPI, %.2f us through a pipe\n",
+           count, mpi[0] * 1e6, piped[0] * 1e6);
+    return mpi_job_finish(0);
 }

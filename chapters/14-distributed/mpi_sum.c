@@ -28,6 +28,7 @@
  * Usage: mpi_sum [--count=N] [--ranks=N]
  */
 #include "kit.h"
+
 #include "../../harness/mpi-job/mpi_job.h"
 
 #include <getopt.h>
@@ -35,14 +36,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-static const char usage[] =
-    "Usage: mpi_sum [options]\n"
-    "Sum the squares of range(N) across MPI ranks and add the parts up with MPI_Reduce.\n"
-    "  -n, --count=N   sum the squares of range(N) (default 10000000, at most 5000000000)\n"
-    "  -r, --ranks=N   ranks mpirun starts when this is run plainly (default 2, 1 to 16);\n"
-    "                  under mpirun, its -np decides\n"
-    "  -h, --help      show this help and exit\n";
 
 typedef unsigned __int128 u128; /* 0 to about 3.4e38: the sum of squares of range(5e9) fits */
 
@@ -61,6 +54,15 @@ static u128 from_wide(struct wide value)
     return ((u128)value.high << 64) | value.low;
 }
 
+/* The one function every rank, and rank 0 to check them, runs: the sum of i*i, first <= i < end. */
+static u128 sum_of_squares(uint64_t first, uint64_t end)
+{
+    u128 sum = 0;
+    for (uint64_t i = first; i < end; i++)
+        sum += (u128)i * i;
+    return sum;
+}
+
 /* The reduction MPI applies to two vectors of @p count partial sums: inout[i] += in[i].
  * Addition is commutative, so MPI may combine the parts in any order (MPI_Op_create's 1). */
 static void add_wide(void *in, void *inout, int *count, MPI_Datatype *type)
@@ -72,13 +74,28 @@ static void add_wide(void *in, void *inout, int *count, MPI_Datatype *type)
         total[i] = to_wide(from_wide(total[i]) + from_wide(addend[i]));
 }
 
-/* The one function every rank, and rank 0 to check them, runs: the sum of i*i, first <= i < end. */
-static u128 sum_of_squares(uint64_t first, uint64_t end)
+/* What every rank runs: sum the squares of my slice of range(n) (the slices of all ranks cover
+ * it once, their sizes differ by 1 at most), and add the parts up on rank 0 with MPI_Reduce.
+ * Rank 0 gets the total in *total, the same parts added as 64-bit integers by the built-in
+ * MPI_SUM in *total64, and every rank's part in parts[] (NULL on other ranks). */
+static void sum_on_every_rank(uint64_t n, int rank, int size, struct wide *total, uint64_t *total64,
+                              struct wide parts[])
 {
-    u128 sum = 0;
-    for (uint64_t i = first; i < end; i++)
-        sum += (u128)i * i;
-    return sum;
+    MPI_Datatype wide_type; /* two MPI_UINT64_Ts in a row */
+    MPI_CHECK(MPI_Type_contiguous(2, MPI_UINT64_T, &wide_type));
+    MPI_CHECK(MPI_Type_commit(&wide_type));
+    MPI_Op add_op;
+    MPI_CHECK(MPI_Op_create(add_wide, 1, &add_op));
+
+    uint64_t first = n * (uint64_t)rank / (uint64_t)size;
+    uint64_t end = n * (uint64_t)(rank + 1) / (uint64_t)size;
+    struct wide part = to_wide(sum_of_squares(first, end));
+    MPI_CHECK(MPI_Reduce(&part, total, 1, wide_type, add_op, 0, MPI_COMM_WORLD));
+    MPI_CHECK(MPI_Reduce(&part.low, total64, 1, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD));
+    MPI_CHECK(MPI_Gather(&part, 1, wide_type, parts, 1, wide_type, 0, MPI_COMM_WORLD));
+
+    MPI_CHECK(MPI_Op_free(&add_op));
+    MPI_CHECK(MPI_Type_free(&wide_type));
 }
 
 /* A u128 in decimal: printf has no conversion for it. */
@@ -93,7 +110,53 @@ static const char *decimal(u128 value, char text[static 40])
     return digit;
 }
 
-int main(int argc, char *argv[])
+/* Rank 0: who summed what, the total three ways, and the verdict. Returns the exit status. */
+static int report(uint64_t n, int size, struct wide total, uint64_t total64,
+                  const struct wide parts[])
+{
+    char text[40];
+    printf("sum of squares of range(%llu) on %d rank(s), each summing its own slice:\n",
+           (unsigned long long)n, size);
+    for (int r = 0; r < size; r++)
+        printf("  rank %d: range(%llu, %llu) -> %s\n", r,
+               (unsigned long long)(n * (uint64_t)r / (uint64_t)size),
+               (unsigned long long)(n * (uint64_t)(r + 1) / (uint64_t)size),
+               decimal(from_wide(parts[r]), text));
+    u128 reduced = from_wide(total);
+    printf("MPI_Reduce with 128-bit addition: %s\n", decimal(reduced, text));
+
+    u128 formula = (u128)(n - 1) * n * (2 * n - 1) / 6;
+    u128 sequential = sum_of_squares(0, n);
+    printf("sequential sum on rank 0:         %s\n", decimal(sequential, text));
+    printf("formula (N-1)N(2N-1)/6:           %s\n", decimal(formula, text));
+    if (reduced >> 64 != 0)
+        printf("MPI_SUM on 64-bit integers:       %llu (wrong: the total needs more than "
+               "64 bits and wrapped around)\n",
+               (unsigned long long)total64);
+    else
+        printf("MPI_SUM on 64-bit integers:       %llu (the total fits in 64 bits)\n",
+               (unsigned long long)total64);
+
+    if (reduced != sequential || reduced != formula) {
+        printf("FAILED: the ranks' total differs from the sequential sum or the formula\n");
+        return 1;
+    }
+    printf("OK: sum of squares of range(%llu) = %s on %d rank(s), exactly the sequential sum "
+           "and the formula\n",
+           (unsigned long long)n, decimal(reduced, text), size);
+    return 0;
+}
+
+static const char usage[] =
+    "Usage: mpi_sum [options]\n"
+    "Sum the squares of range(N) across MPI ranks and add the parts up with MPI_Reduce.\n"
+    "  -n, --count=N   sum the squares of range(N) (default 10000000, at most 5000000000)\n"
+    "  -r, --ranks=N   ranks mpirun starts when this is run plainly (default 2, 1 to 16);\n"
+    "                  under mpirun, its -np decides\n"
+    "  -h, --help      show this help and exit\n";
+
+/* The options, parsed the same way by every rank (mpi_job_options_begin()). */
+static void parse_options(int argc, char *argv[], long *count, long *ranks)
 {
     static const struct option options[] = {
         {"count", required_argument, NULL, 'n'},
@@ -101,84 +164,34 @@ int main(int argc, char *argv[])
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    long count = 10000000, ranks = 2;
-
-    kit_cli_init(usage);
     mpi_job_options_begin();
     for (int opt; (opt = getopt_long(argc, argv, "n:r:h", options, NULL)) != -1;) {
         switch (opt) {
-        case 'n': count = kit_parse_long("--count", optarg, 1, 5000000000); break;
-        case 'r': ranks = kit_parse_long("--ranks", optarg, 1, 16); break;
+        case 'n': *count = kit_parse_long("--count", optarg, 1, 5000000000); break;
+        case 'r': *ranks = kit_parse_long("--ranks", optarg, 1, 16); break;
         case 'h': kit_usage_exit(0);
         default: kit_usage_exit(2);
         }
     }
     kit_no_operands(argc, argv, optind);
     mpi_job_options_end();
-    mpi_job_relaunch(argc, argv, (int)ranks, NULL);
+}
+
+int main(int argc, char *argv[])
+{
+    long count = 10000000, ranks = 2;
+    kit_cli_init(usage);
+    parse_options(argc, argv, &count, &ranks);
+    mpi_job_relaunch(argc, argv, (int)ranks, NULL); /* run plainly: start mpirun, copy its output */
 
     int size;
     int rank = mpi_job_start(&argc, &argv, &size);
-    MPI_Datatype wide_type;
-    MPI_CHECK(MPI_Type_contiguous(2, MPI_UINT64_T, &wide_type));
-    MPI_CHECK(MPI_Type_commit(&wide_type));
-    MPI_Op add_op;
-    MPI_CHECK(MPI_Op_create(add_wide, 1, &add_op));
-
-    /* My slice of range(count): the slices of all ranks cover it once, sizes differ by <= 1. */
-    uint64_t n = (uint64_t)count;
-    uint64_t first = n * (uint64_t)rank / (uint64_t)size;
-    uint64_t end = n * (uint64_t)(rank + 1) / (uint64_t)size;
-
-    struct wide part = to_wide(sum_of_squares(first, end)), total;
-    MPI_CHECK(MPI_Reduce(&part, &total, 1, wide_type, add_op, 0, MPI_COMM_WORLD));
-
-    /* What the built-in MPI_SUM makes of the same parts in 64 bits, for comparison. */
-    uint64_t part64 = part.low, total64;
-    MPI_CHECK(MPI_Reduce(&part64, &total64, 1, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD));
-
-    /* Rank 0 also gathers every part, to show who summed what. */
-    struct wide *parts = NULL;
+    struct wide total, *parts = NULL;
+    uint64_t total64;
     if (rank == 0 && (parts = malloc((size_t)size * sizeof *parts)) == NULL)
         kit_die_errno("malloc %d parts", size);
-    MPI_CHECK(MPI_Gather(&part, 1, wide_type, parts, 1, wide_type, 0, MPI_COMM_WORLD));
-
-    int status = 0;
-    if (rank == 0) {
-        char text[40];
-        printf("sum of squares of range(%ld) on %d rank(s), each summing its own slice:\n", count,
-               size);
-        for (int r = 0; r < size; r++)
-            printf("  rank %d: range(%llu, %llu) -> %s\n", r,
-                   (unsigned long long)(n * (uint64_t)r / (uint64_t)size),
-                   (unsigned long long)(n * (uint64_t)(r + 1) / (uint64_t)size),
-                   decimal(from_wide(parts[r]), text));
-        u128 reduced = from_wide(total);
-        printf("MPI_Reduce with 128-bit addition: %s\n", decimal(reduced, text));
-
-        u128 formula = (u128)(n - 1) * n * (2 * n - 1) / 6;
-        u128 sequential = sum_of_squares(0, n);
-        printf("sequential sum on rank 0:         %s\n", decimal(sequential, text));
-        printf("formula (N-1)N(2N-1)/6:           %s\n", decimal(formula, text));
-        if (reduced >> 64 != 0)
-            printf("MPI_SUM on 64-bit integers:       %llu (wrong: the total needs more than "
-                   "64 bits and wrapped around)\n",
-                   (unsigned long long)total64);
-        else
-            printf("MPI_SUM on 64-bit integers:       %llu (the total fits in 64 bits)\n",
-                   (unsigned long long)total64);
-
-        if (reduced == sequential && reduced == formula) {
-            printf("OK: sum of squares of range(%ld) = %s on %d rank(s), exactly the sequential "
-                   "sum and the formula\n",
-                   count, decimal(reduced, text), size);
-        } else {
-            printf("FAILED: the ranks' total differs from the sequential sum or the formula\n");
-            status = 1;
-        }
-        free(parts);
-    }
-    MPI_CHECK(MPI_Op_free(&add_op));
-    MPI_CHECK(MPI_Type_free(&wide_type));
+    sum_on_every_rank((uint64_t)count, rank, size, &total, &total64, parts);
+    int status = rank == 0 ? report((uint64_t)count, size, total, total64, parts) : 0;
+    free(parts);
     return mpi_job_finish(status);
 }

@@ -21,6 +21,7 @@
  * Usage: mpi_workers [--tasks=N] [--task-ms=N] [--fail=ID|none] [--ranks=N]
  */
 #include "kit.h"
+
 #include "../../harness/mpi-job/mpi_job.h"
 
 #include <getopt.h>
@@ -28,17 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char usage[] =
-    "Usage: mpi_workers [options]\n"
-    "A master hands uneven tasks to MPI workers, as a static split and as they free up.\n"
-    "  -t, --tasks=N     how many tasks (default 24, 1 to 100)\n"
-    "  -m, --task-ms=N   a short task's time; the first quarter take 6 times longer\n"
-    "                    (default 10, 1 to 50)\n"
-    "  -f, --fail=ID     the task that fails on purpose (default 5; none: no task fails)\n"
-    "  -r, --ranks=N     ranks mpirun starts when this is run plainly: 1 master and N-1\n"
-    "                    workers (default 4, 2 to 16); under mpirun, its -np decides\n"
-    "  -h, --help        show this help and exit\n";
 
 /* The message tags: what a message is, so a worker can tell a task from STOP. */
 enum { TAG_TASK = 1, TAG_RESULT, TAG_STOP, TAG_STOPPED };
@@ -209,36 +199,53 @@ static int master(int count, int short_ms, int fail_id, int workers)
     return 0;
 }
 
-int main(int argc, char *argv[])
+static const char usage[] =
+    "Usage: mpi_workers [options]\n"
+    "A master hands uneven tasks to MPI workers, as a static split and as they free up.\n"
+    "  -t, --tasks=N     how many tasks (default 24, 1 to 100)\n"
+    "  -m, --task-ms=N   a short task's time; the first quarter take 6 times longer\n"
+    "                    (default 10, 1 to 50)\n"
+    "  -f, --fail=ID     the task that fails on purpose (default 5; none: no task fails)\n"
+    "  -r, --ranks=N     ranks mpirun starts when this is run plainly: 1 master and N-1\n"
+    "                    workers (default 4, 2 to 16); under mpirun, its -np decides\n"
+    "  -h, --help        show this help and exit\n";
+
+/* The options, parsed the same way by every rank (mpi_job_options_begin()). */
+static void parse_options(int argc, char *argv[], long *count, long *short_ms, long *fail_id,
+                          long *ranks)
 {
     static const struct option options[] = {
         {"tasks", required_argument, NULL, 't'}, {"task-ms", required_argument, NULL, 'm'},
         {"fail", required_argument, NULL, 'f'},  {"ranks", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
-    long count = 24, short_ms = 10, fail_id = 5, ranks = 4;
-
-    kit_cli_init(usage);
     mpi_job_options_begin();
     for (int opt; (opt = getopt_long(argc, argv, "t:m:f:r:h", options, NULL)) != -1;) {
         switch (opt) {
-        case 't': count = kit_parse_long("--tasks", optarg, 1, MAX_TASKS); break;
-        case 'm': short_ms = kit_parse_long("--task-ms", optarg, 1, 50); break;
+        case 't': *count = kit_parse_long("--tasks", optarg, 1, MAX_TASKS); break;
+        case 'm': *short_ms = kit_parse_long("--task-ms", optarg, 1, 50); break;
         case 'f':
-            fail_id = strcmp(optarg, "none") == 0
-                          ? -1
-                          : kit_parse_long("--fail", optarg, 0, MAX_TASKS - 1);
+            *fail_id = strcmp(optarg, "none") == 0
+                           ? -1
+                           : kit_parse_long("--fail", optarg, 0, MAX_TASKS - 1);
             break;
-        case 'r': ranks = kit_parse_long("--ranks", optarg, 2, MAX_RANKS); break;
+        case 'r': *ranks = kit_parse_long("--ranks", optarg, 2, MAX_RANKS); break;
         case 'h': kit_usage_exit(0);
         default: kit_usage_exit(2);
         }
     }
     kit_no_operands(argc, argv, optind);
-    if (fail_id >= count)
-        kit_usage_error("--fail: there is no task %ld (tasks are 0 to %ld)", fail_id, count - 1);
+    if (*fail_id >= *count)
+        kit_usage_error("--fail: there is no task %ld (tasks are 0 to %ld)", *fail_id, *count - 1);
     mpi_job_options_end();
-    mpi_job_relaunch(argc, argv, (int)ranks, NULL);
+}
+
+int main(int argc, char *argv[])
+{
+    long count = 24, short_ms = 10, fail_id = 5, ranks = 4;
+    kit_cli_init(usage);
+    parse_options(argc, argv, &count, &short_ms, &fail_id, &ranks);
+    mpi_job_relaunch(argc, argv, (int)ranks, NULL); /* run plainly: start mpirun */
 
     int size;
     int rank = mpi_job_start(&argc, &argv, &size);
