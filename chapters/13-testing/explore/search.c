@@ -18,6 +18,9 @@
  * search.
  *
  * Each run is a fork of this process made before main: every run starts from the same state.
+ * What a run costs is mostly page faults, one for each page it writes first (copy on write) or
+ * maps afresh: so the explorer shares its busy memory with the runs, maps the code once for
+ * them all, and the runtime keeps its tables dense.
  * Its output goes to a memory file; a line starting with BROKEN or FAILED, an exit status other
  * than 0, a signal, a deadlock or an endless run is a failure. A failure is printed as its
  * schedule, the list of decisions that differ from the default ("T1@14" = at decision 14, thread
