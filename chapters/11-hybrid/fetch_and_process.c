@@ -34,19 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
-    "Usage: fetch_and_process [options] [URL...]\n"
-    "Fetch JSON lists of numbers ({\"data\": [...]}) on an event loop; a process pool computes\n"
-    "each list's count, sum of squares, mean and standard deviation meanwhile.\n"
-    "With no URL, start the local server and fetch /numbers/N?seed=K for K = 1 to LISTS.\n"
-    "  -l, --lists=N          lists from the local server, 1 to 100 (default 8)\n"
-    "  -n, --numbers=N        numbers per list, 1 to 1000000 (default 200000); lists x numbers\n"
-    "                         at most 2e7\n"
-    "  -w, --workers=N        worker processes (default: one per CPU)\n"
-    "  -t, --timeout=SECONDS  give up on a transfer after this long (default 30)\n"
-    "  -h, --help             show this help and exit\n"
-    "Exit status: 0 if every list was fetched and computed, 1 if not, 2 on a usage error.\n";
-
 static const double tick = 0.005;                /* the ticker's interval, seconds */
 static const size_t max_body = (size_t)64 << 20; /* a longer answer is refused */
 
@@ -84,29 +71,7 @@ static void finish_if_done(void)
     ev_stop(h.loop);
 }
 
-/* The executor's done callback: a worker's figures for one list are in. */
-static void on_computed(void *data, const void *output, const struct ex_info *info)
-{
-    struct list *list = data;
-    size_t index = (size_t)(list - h.lists) + 1;
-    memcpy(&list->stats, output, sizeof list->stats); /* output: bytes, maybe not aligned */
-    list->computed = true;
-    h.computed++;
-    h.workers_cpu += info->cpu_seconds;
-    if (info->cpu_seconds > h.longest_cpu)
-        h.longest_cpu = info->cpu_seconds;
-    const struct list_stats *s = &list->stats;
-    char text[40];
-    if (s->error[0] != '\0')
-        printf("%7.3f s  computed  list %zu by worker %d: not a list of numbers: %s\n", elapsed(),
-               index, info->worker, s->error);
-    else
-        printf("%7.3f s  computed  list %zu by worker %d in %.1f ms: %llu numbers, sum of squares "
-               "%s, mean %.3f, std %.3f\n",
-               elapsed(), index, info->worker, info->cpu_seconds * 1000,
-               (unsigned long long)s->count, u128_text(s->sum_of_squares, text), s->mean, s->std);
-    finish_if_done();
-}
+static void on_computed(void *data, const void *output, const struct ex_info *info);
 
 /* curl_loop's callback: a transfer ended. A good body goes to the pool, and the loop goes on:
  * the C for `result = await loop.run_in_executor(pool, cpu_intensive_task, data)`. */
@@ -134,6 +99,30 @@ static void on_transfer_done(CURL *easy, CURLcode code, void *data)
     printf("%7.3f s  fetched   list %zu, %.1f KiB in %.3f s: %s  -> %s\n", elapsed(),
            (size_t)(list - h.lists) + 1, (double)list->body.size / 1024, list->fetch.seconds,
            list->fetch.url, to);
+}
+
+/* The executor's done callback: a worker's figures for one list are in. */
+static void on_computed(void *data, const void *output, const struct ex_info *info)
+{
+    struct list *list = data;
+    size_t index = (size_t)(list - h.lists) + 1;
+    memcpy(&list->stats, output, sizeof list->stats); /* output: bytes, maybe not aligned */
+    list->computed = true;
+    h.computed++;
+    h.workers_cpu += info->cpu_seconds;
+    if (info->cpu_seconds > h.longest_cpu)
+        h.longest_cpu = info->cpu_seconds;
+    const struct list_stats *s = &list->stats;
+    char text[40];
+    if (s->error[0] != '\0')
+        printf("%7.3f s  computed  list %zu by worker %d: not a list of numbers: %s\n", elapsed(),
+               index, info->worker, s->error);
+    else
+        printf("%7.3f s  computed  list %zu by worker %d in %.1f ms: %llu numbers, sum of squares "
+               "%s, mean %.3f, std %.3f\n",
+               elapsed(), index, info->worker, info->cpu_seconds * 1000,
+               (unsigned long long)s->count, u128_text(s->sum_of_squares, text), s->mean, s->std);
+    finish_if_done();
 }
 
 /* Print the run's figures, then check every result against the same function run here, one
@@ -183,6 +172,19 @@ static int report(double wall, double loop_cpu, int workers, int clean_exits)
            h.count, workers, workers == 1 ? "" : "es");
     return 0;
 }
+
+static const char usage[] =
+    "Usage: fetch_and_process [options] [URL...]\n"
+    "Fetch JSON lists of numbers ({\"data\": [...]}) on an event loop; a process pool computes\n"
+    "each list's count, sum of squares, mean and standard deviation meanwhile.\n"
+    "With no URL, start the local server and fetch /numbers/N?seed=K for K = 1 to LISTS.\n"
+    "  -l, --lists=N          lists from the local server, 1 to 100 (default 8)\n"
+    "  -n, --numbers=N        numbers per list, 1 to 1000000 (default 200000); lists x numbers\n"
+    "                         at most 2e7\n"
+    "  -w, --workers=N        worker processes (default: one per CPU)\n"
+    "  -t, --timeout=SECONDS  give up on a transfer after this long (default 30)\n"
+    "  -h, --help             show this help and exit\n"
+    "Exit status: 0 if every list was fetched and computed, 1 if not, 2 on a usage error.\n";
 
 int main(int argc, char *argv[])
 {

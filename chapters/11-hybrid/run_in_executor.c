@@ -43,14 +43,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char usage[] =
-    "Usage: run_in_executor [options]\n"
-    "An event loop needs a CPU-heavy result: computed in its own callback (the loop stalls), or\n"
-    "handed to a worker process whose result pipe the loop watches (the loop stays on time).\n"
-    "  -m, --mode=MODE    loop, executor or all (default all, in that order)\n"
-    "  -n, --numbers=N    compute(N) = sum of squares of range(N), 1e6 to 4e9 (default 5e8)\n"
-    "  -h, --help         show this help and exit\n";
-
 enum mode { IN_LOOP, EXECUTOR };
 static const char *const mode_names[] = {"loop", "executor"};
 static const double tick = 0.010;        /* seconds between the ticker's firings */
@@ -172,6 +164,14 @@ static bool run_mode(enum mode mode, uint64_t numbers, struct process_pool *pool
                (unsigned long long)numbers, run.cpu_seconds * 1000, tick * 1000);
     return exact;
 }
+
+static const char usage[] =
+    "Usage: run_in_executor [options]\n"
+    "An event loop needs a CPU-heavy result: computed in its own callback (the loop stalls), or\n"
+    "handed to a worker process whose result pipe the loop watches (the loop stays on time).\n"
+    "  -m, --mode=MODE    loop, executor or all (default all, in that order)\n"
+    "  -n, --numbers=N    compute(N) = sum of squares of range(N), 1e6 to 4e9 (default 5e8)\n"
+    "  -h, --help         show this help and exit\n";
 
 int main(int argc, char *argv[])
 {
