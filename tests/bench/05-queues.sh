@@ -9,25 +9,26 @@ if bench_run_idle chapters/05-queues bounded_queue --producers=1 --consumers=1 -
     --items=10000000; then
     queues_rate=$(bench_value '^throughput:')
 fi
-bench_row "bounded queue 1P/1C cap 1024 throughput" "${queues_rate:+$queues_rate M items/s}" \
-    ">= 5 M/s" "$(bench_judge_idle "$(bench_at_least "$queues_rate" 5)")"
+bench_row "bounded queue, 1 producer, 1 consumer, capacity 1024" \
+    "${queues_rate:+$queues_rate M items/s}" ">= 5 M/s" \
+    "$(bench_judge_idle "$(bench_at_least "$queues_rate" 5)")"
 
 queues_plain_rate=''
 if bench_run chapters/05-queues bounded_queue --producers=1 --consumers=1 --capacity=1024 \
     --items=10000000 --always-signal; then
     queues_plain_rate=$(bench_value '^throughput:')
 fi
-bench_row "  the plain version: a signal after every put and get (--always-signal)" \
+bench_row "  the plain one: a signal after every put and get" \
     "${queues_plain_rate:+$queues_plain_rate M items/s}" "-" "-"
 if [ -n "$queues_rate" ] && [ -n "$queues_plain_rate" ]; then
-    bench_row "  signalling only when someone sleeps buys" \
+    bench_row "  signalling only when someone sleeps vs always" \
         "$(bench_ratio_text "$queues_rate" "$queues_plain_rate")" "-" "-"
 fi
 
 queues_python_rate=''
 bench_python chapters/05-queues/twins/queue_throughput.py 500000 1024 &&
     queues_python_rate=$(bench_value '^throughput:')
-bench_row "  Python queue.Queue, same run (twins/queue_throughput.py)" \
+bench_row "  Python queue.Queue (twins/queue_throughput.py)" \
     "$([ -n "$queues_python_rate" ] && echo "$queues_python_rate M items/s" || bench_python_missing)" \
     "-" "-"
 if [ -n "$queues_rate" ] && [ -n "$queues_python_rate" ]; then

@@ -36,19 +36,19 @@ bench_row "10,000 waiting threads: start-up per thread" "${loop_thread_us:+$loop
     "-" "-"
 bench_row "10,000 waiting tasks: RSS per task" "$loop_task_rss" "-" "-"
 bench_row "10,000 waiting threads: RSS per thread" "$loop_thread_rss" "-" "-"
-bench_row "  threads' virtual size (stacks reserved), kernel stacks" \
+bench_row "  threads' virtual size (stacks), kernel stacks" \
     "${loop_thread_virt:+$loop_thread_virt, $loop_kernel}" "-" "-"
-bench_row "tasks vs threads: less memory (RSS)" "${loop_memory_ratio:+x$loop_memory_ratio}" \
+bench_row "tasks vs threads: memory (RSS)" "${loop_memory_ratio:+x$loop_memory_ratio less}" \
     ">= x10" "$(bench_at_least "$loop_memory_ratio" 10)"
-bench_row "tasks vs threads: faster start-up" "${loop_startup_ratio:+x$loop_startup_ratio}" \
+bench_row "tasks vs threads: start-up" "${loop_startup_ratio:+x$loop_startup_ratio faster}" \
     ">= x5" "$(bench_at_least "$loop_startup_ratio" 5)"
 
 loop_gather=''
 if bench_run chapters/08-event-loop tasks_gather; then
     loop_gather=$(loop_number_after '^OK: 3 sleeps' 'one sleep:')
 fi
-bench_row "3 sleeps of 0.2 s: gathered vs one after another" "${loop_gather:+x$loop_gather}" \
-    ">= x2.5" "$(bench_at_least "$loop_gather" 2.5)"
+bench_row "3 sleeps of 0.2 s: gathered vs one after another" \
+    "${loop_gather:+x$loop_gather faster}" ">= x2.5" "$(bench_at_least "$loop_gather" 2.5)"
 
 loop_blocked='' loop_awaited=''
 if bench_run chapters/08-event-loop blocking_pitfall --mode=blocking; then
@@ -57,7 +57,6 @@ fi
 if bench_run chapters/08-event-loop blocking_pitfall --mode=await; then
     loop_awaited=$(loop_number_after '^OK: ' 'at most')
 fi
-bench_row "other tasks' timers late (load aside): a blocking call of 200 ms" \
+bench_row "timers late (load aside) while a task blocks 200 ms" \
     "${loop_blocked:+$loop_blocked ms}" "-" "-"
-bench_row "other tasks' timers late (load aside): the wait awaited" "${loop_awaited:+$loop_awaited ms}" \
-    "-" "-"
+bench_row "  the same wait awaited instead" "${loop_awaited:+$loop_awaited ms}" "-" "-"

@@ -35,7 +35,7 @@ servers_start() {
         [ -s "$servers_dir/$1.port" ] && { servers_port=$(cat "$servers_dir/$1.port"); return 0; }
         sleep 0.01
     done
-    echo "bench: $1 did not start: $(cat "$servers_dir/$1.log")" >&2
+    bench_warn "$1 did not start: $(cat "$servers_dir/$1.log")"
     return 1
 }
 
@@ -81,12 +81,13 @@ EOF
         curl -s -o /dev/null "http://127.0.0.1:$port/json" && { servers_port=$port; return 0; }
         sleep 0.01
     done
-    echo "bench: nginx did not start: $(cat "$servers_dir/nginx-error.log")" >&2
+    bench_warn "nginx did not start: $(cat "$servers_dir/nginx-error.log")"
     return 1
 }
 
 # servers_wrk PORT: /json requests per second over 2 s, wrk -t1 -c50.
 servers_wrk() {
+    bench_status "wrk -t1 -c50 -d2s http://127.0.0.1:$1/json"
     wrk -t1 -c50 -d2s "http://127.0.0.1:$1/json" 2>/dev/null |
         awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }'
 }
@@ -106,13 +107,16 @@ if servers_start loop_server && servers_loop_port=$servers_port &&
 fi
 servers_ratio=$(awk -v l="$servers_loop_rps" -v n="$servers_nginx_rps" \
     'BEGIN { if (n > 0 && l > 0) printf "%.2f", l / n }')
+servers_ratio_text=''
+[ -n "$servers_ratio" ] &&
+    servers_ratio_text=$(bench_ratio_text "$servers_loop_rps" "$servers_nginx_rps")
 bench_row "loop_server /json, wrk -t1 -c50 (best of 3 x 2 s)" \
     "${servers_loop_rps:+$servers_loop_rps req/s}" "-" "-"
 bench_row "nginx, 1 worker, the same bytes, same rounds" \
     "${servers_nginx_rps:+$servers_nginx_rps req/s}" "-" "-"
-bench_row "loop_server vs nginx" "${servers_ratio:+x$servers_ratio}" ">= x1.0" \
+bench_row "loop_server vs nginx" "$servers_ratio_text" "not slower" \
     "$(bench_at_least "$servers_ratio" 1.0)"
-bench_row "thread_server /json, same rounds (a thread per connection)" \
+bench_row "thread_server /json (a thread per connection)" \
     "${servers_thread_rps:+$servers_thread_rps req/s}" "-" "-"
 
 # servers_in_flight PORT: the "in_flight" figure of the server's /stats.
@@ -148,19 +152,23 @@ if servers_start loop_server; then
     for servers_fd in "${servers_readers[@]}"; do exec {servers_fd}>&-; done
 fi
 servers_cleanup
-bench_row "loop_server: a newcomer's GET /json, one client pipelining 200 x HEAD /numbers/1000000" \
+bench_row "loop_server: GET /json beside 200 pipelined HEADs" \
     "${servers_hog_ms:+$servers_hog_ms ms}" "<= 150 ms" "$(bench_at_most "$servers_hog_ms" 150)"
-bench_row "loop_server: memory added by 40 clients not reading /bytes/10485760" \
+bench_row "loop_server: memory added by 40 clients not reading" \
     "${servers_rss_mb:+$servers_rss_mb MB}" "< 64 MB" "$(bench_at_most "$servers_rss_mb" 63.9)"
 
-# What c10k_client saw the server hold: "1000: 1 thread, 3.6 MB resident".
-servers_held() { grep -m1 -oE 'the server holds [0-9]+: .*' <<<"$BENCH_OUT" | sed 's/the server holds //'; }
+# What c10k_client saw the server hold ("the server holds 1000: 2 threads, 3.6 MB resident") as
+# its threads and memory: "2, 3.6 MB".
+servers_held() {
+    grep -m1 -oE 'the server holds [0-9]+: .*' <<<"$BENCH_OUT" |
+        sed -E 's/.*: ([0-9]+) threads?, ([0-9.]+ MB) resident.*/\1, \2/'
+}
 
 for servers_kind in loop thread; do
     servers_cost=''
     bench_run chapters/09-servers c10k_client --server=$servers_kind --connections=1000 \
         --delays=0 && servers_cost=$(servers_held)
-    bench_row "1000 idle connections held by ${servers_kind}_server" "$servers_cost" "-" "-"
+    bench_row "1000 idle connections: ${servers_kind}_server's threads, RSS" "$servers_cost" "-" "-"
 done
 
 servers_newcomer='' servers_delays=''
@@ -168,8 +176,8 @@ if bench_run chapters/09-servers c10k_client --connections=10000 --delays=500 --
     servers_newcomer=$(grep -m1 -oE 'in [0-9.]+ ms' <<<"$BENCH_OUT" | grep -oE '[0-9.]+')
     servers_delays=$(grep -m1 -E '^3\. ' <<<"$BENCH_OUT" | grep -oE 'in [0-9.]+ s' | grep -oE '[0-9.]+')
 fi
-bench_row "loop_server, 10,000 connections open: a newcomer's GET /json" \
+bench_row "loop_server, 10,000 open: a newcomer's GET /json" \
     "${servers_newcomer:+$servers_newcomer ms}" "<= 50 ms" "$(bench_at_most "$servers_newcomer" 50)"
-bench_row "loop_server: 500 concurrent /delay/0.5 all answered in" \
+bench_row "loop_server: 500 x /delay/0.5 at once, time for all" \
     "${servers_delays:+$servers_delays s}" "<= 0.75 s" "$(bench_at_most "$servers_delays" 0.75)"
 trap - EXIT

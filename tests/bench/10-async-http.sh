@@ -25,13 +25,13 @@ for _ in $(seq 100); do
     [ -n "$http_url" ] && break
     sleep 0.05
 done
-[ -n "$http_url" ] || echo "bench: loop_server did not start: $(cat "$http_server_out")" >&2
+[ -n "$http_url" ] || bench_warn "loop_server did not start: $(cat "$http_server_out")"
 
 # After a fetcher failed: say why (its first failed line), and whether the server still runs.
 http_explain_failure() {
-    echo "bench: $(grep -m1 -E '^(error|http) ' <<<"$BENCH_OUT")" >&2
+    bench_warn "$(grep -m1 -E '^(error|http) ' <<<"$BENCH_OUT")"
     kill -0 "$http_server_pid" 2>/dev/null ||
-        echo "bench: loop_server is gone; its last lines: $(tail -3 "$http_server_out")" >&2
+        bench_warn "loop_server is gone; its last lines: $(tail -3 "$http_server_out")"
 }
 
 # http_field NAME: the number after NAME (wall, cpu, memory) on BENCH_OUT's summary line.
@@ -69,28 +69,30 @@ if [ -n "$http_url" ]; then
             http_explain_failure
         fi
         [ -n "$http_python" ] || continue
+        bench_status "twins/fetch_async.py -n 1000"
         if BENCH_OUT=$(timeout -k 2 300 "$http_python" chapters/10-async-http/twins/fetch_async.py \
             --quiet -n 1000 "$http_url/delay/0.5" 2>&1); then
             http_py_wall=$(http_min "$http_py_wall" "$(http_field wall)")
             http_py_cpu=$(http_min "$http_py_cpu" "$(http_field cpu)")
             http_py_mem=$(http_min "$http_py_mem" "$(http_field memory)")
         else
-            echo "bench: the aiohttp twin failed: $(tail -3 <<<"$BENCH_OUT")" >&2
+            bench_warn "the aiohttp twin failed: $(tail -3 <<<"$BENCH_OUT")"
         fi
     done
 fi
 bench_row "fetch_async: 1,000 x /delay/0.5 at once, wall time" \
     "${http_c_wall:+$http_c_wall s}" "<= 0.7 s" "$(bench_at_most "$http_c_wall" 0.7)"
+bench_row "  its memory" "${http_c_mem:+$http_c_mem MiB}" "-" "-"
 if [ -n "$http_python" ]; then
     http_half=$(awk -v p="$http_py_cpu" 'BEGIN { if (p != "") printf "%.3f", p / 2 }')
-    bench_row "asyncio + aiohttp (twin): same 1,000, wall / CPU / memory" \
-        "${http_py_wall:+$http_py_wall s / $http_py_cpu s / $http_py_mem MiB}" "-" "-"
-    bench_row "fetch_async: same 1,000, CPU time (memory $http_c_mem MiB)" \
-        "${http_c_cpu:+$http_c_cpu s}" "<= 1/2 of aiohttp's ($http_half s)" \
-        "$(bench_at_most "$http_c_cpu" "${http_half:-0}")"
+    bench_row "  asyncio + aiohttp twin: wall, CPU" \
+        "${http_py_wall:+$http_py_wall s, $http_py_cpu s}" "-" "-"
+    bench_row "  the twin's memory" "${http_py_mem:+$http_py_mem MiB}" "-" "-"
+    bench_row "  fetch_async's CPU time (target: half the twin's)" "${http_c_cpu:+$http_c_cpu s}" \
+        "<= ${http_half:-?} s" "$(bench_at_most "$http_c_cpu" "${http_half:-0}")"
 else
-    bench_row "fetch_async: same 1,000, CPU time (memory $http_c_mem MiB)" \
-        "${http_c_cpu:+$http_c_cpu s}" "<= 1/2 of aiohttp's: python3-aiohttp not installed" "-"
+    bench_row "  fetch_async's CPU time (no python3-aiohttp: no twin to judge it by)" \
+        "${http_c_cpu:+$http_c_cpu s}" "-" "-"
 fi
 
 # ---- 2. 5,000 at once ---------------------------------------------------------------------------
@@ -106,9 +108,10 @@ if [ -n "$http_url" ]; then
         http_explain_failure
     fi
 fi
-bench_row "fetch_async: 5,000 x /delay/0.5 at once, transfers ok" \
-    "${http_5k_ok:+$http_5k_ok in $http_5k_wall s, $http_5k_in_flight in flight}" "5000" \
+bench_row "fetch_async: 5,000 x /delay/0.5 at once, transfers ok" "$http_5k_ok" "all 5000" \
     "$(bench_at_least "$http_5k_ok" 5000)"
+bench_row "  their wall time" "${http_5k_wall:+$http_5k_wall s}" "-" "-"
+bench_row "  most in flight at once (the server's /stats)" "$http_5k_in_flight" "-" "-"
 
 # ---- 3. 50 x /delay/0.2: sequential vs threads vs async -----------------------------------------
 http_seq_wall=''
@@ -118,10 +121,11 @@ if [ -n "$http_url" ] &&
 elif [ -n "$http_url" ]; then
     http_explain_failure
 fi
-bench_row "50 x /delay/0.2, fetch_sequential: wall / memory" \
-    "${http_seq_wall:+$http_seq_wall s / $(http_field memory) MiB}" "-" "-"
+bench_row "50 x /delay/0.2, fetch_sequential: wall, memory" \
+    "${http_seq_wall:+$http_seq_wall s, $(http_field memory) MiB}" "-" "-"
 
-# http_compare WHAT TARGET PROG [ARGS...]: one row, its speed-up over sequential, its memory.
+# http_compare WHAT TARGET PROG [ARGS...]: its wall time and memory, and its speed-up over
+# sequential.
 http_compare() {
     local what=$1 target=$2 wall='' speedup=''
     shift 2
@@ -132,9 +136,10 @@ http_compare() {
     elif [ -n "$http_url" ]; then
         http_explain_failure
     fi
-    bench_row "50 x /delay/0.2, $what: wall / memory" \
-        "${wall:+$wall s (x$speedup faster) / $(http_field memory) MiB}" \
-        "${target:--}" "$([ -n "$target" ] && bench_at_least "$speedup" "${target#>= x}" || echo -)"
+    bench_row "  $what: wall, memory" "${wall:+$wall s, $(http_field memory) MiB}" "-" "-"
+    bench_row "    its speed-up over sequential" \
+        "${speedup:+$(bench_ratio_text "$http_seq_wall" "$wall")}" "${target:--}" \
+        "$([ -n "$target" ] && bench_at_least "$speedup" "${target#>= x}" || echo -)"
 }
 http_compare "fetch_threads, 10 workers" "" fetch_threads --workers=10
 http_compare "fetch_threads, 50 workers" "" fetch_threads --workers=50

@@ -33,9 +33,9 @@ if bench_run_idle chapters/11-hybrid run_in_executor --numbers=5e8; then
     hybrid_stall=$(hybrid_own_late 1)
     hybrid_executor_late=$(hybrid_own_late 2)
 fi
-bench_row "compute(5e8) in a loop callback: a 10 ms ticker's worst lateness" \
+bench_row "10 ms ticker's worst lateness, compute(5e8) in the loop" \
     "${hybrid_stall:+$hybrid_stall ms}" "-" "-"
-bench_row "  the same handed to a worker process (run_in_executor)" \
+bench_row "  compute(5e8) in a worker process (run_in_executor)" \
     "${hybrid_executor_late:+$hybrid_executor_late ms}" "<= 5 ms" \
     "$(bench_judge_idle "$(bench_at_most "$hybrid_executor_late" 5)")"
 
@@ -55,13 +55,14 @@ if bench_run_idle chapters/11-hybrid fetch_and_process --workers=2 --lists=16 --
     hybrid_late=$(hybrid_number_after '^ticker: ' 'late,')
     hybrid_longest=$(hybrid_number_after '^overlap: ' 'took')
 fi
-bench_row "  2 workers: wall (workers' CPU / the loop's process CPU)" \
-    "${hybrid_wall_2:+$hybrid_wall_2 s ($hybrid_workers_cpu s / $hybrid_loop_cpu s)}" "-" "-"
-bench_row "  the same work, one list after another in one process" \
+bench_row "  2 workers: wall" "${hybrid_wall_2:+$hybrid_wall_2 s}" "-" "-"
+bench_row "  2 workers: CPU in the workers / in the loop's process" \
+    "${hybrid_workers_cpu:+$hybrid_workers_cpu s / $hybrid_loop_cpu s}" "-" "-"
+bench_row "  the same work in one process, list after list" \
     "${hybrid_check:+$hybrid_check s}" "-" "-"
 bench_row "  2 workers vs 1, wall" "$(bench_ratio_text "$hybrid_wall_1" "$hybrid_wall_2")" "-" "-"
 hybrid_tenth=$(awk -v l="$hybrid_longest" 'BEGIN { if (l != "") printf "%.1f", l / 10 }')
 bench_row "  the longest computation" "${hybrid_longest:+$hybrid_longest ms}" "-" "-"
-bench_row "  the loop's ticker, worst lateness (target: a tenth of that)" \
+bench_row "  the ticker's worst lateness (target: 1/10 of that)" \
     "${hybrid_late:+$hybrid_late ms}" "<= ${hybrid_tenth:-?} ms" \
     "$(bench_judge_idle "$(bench_at_most "$hybrid_late" "${hybrid_tenth:-0}")")"
