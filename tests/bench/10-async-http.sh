@@ -4,12 +4,9 @@
 #    its Python twin (asyncio.gather of aiohttp requests, Debian's python3-aiohttp), 3 rounds
 #    each, alternating, best of 3 for each figure. Targets: fetch_async's wall time <= 0.7 s;
 #    its CPU time <= half the twin's. Both measure the CPU time of the transfers only.
-#    (The issue that asked for this row set a third. Measured on the quiet 2-CPU VM, the twin
-#    needs 0.31-0.36 s and fetch_async 0.13 s, x2.5; on a busy one the twin's grows to 0.73 s
-#    and fetch_async's does not, x6. Half of the 0.13 s is the kernel's work for 1,000 loopback
-#    connections, which both programs pay: a bare epoll client that only connects, sends and
-#    reads, without curl, needs 0.038 s. The rest is libcurl 7.88's own per-transfer work,
-#    which the kit cannot trim: a third is out of reach on a quiet machine, half is not.)
+#    Why half and not less: about half of fetch_async's CPU time is the kernel's work for
+#    1,000 loopback connections, which both programs pay, and most of the rest is libcurl's own
+#    per-transfer work, which the kit cannot trim.
 # 2. 5,000 transfers at once with fetch_async (fd limits raised by both programs): all must
 #    succeed; the server's /stats says how many were in flight at once.
 # 3. 50 x /delay/0.2: fetch_sequential, fetch_threads (10 and 50 workers) and fetch_async,
