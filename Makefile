@@ -229,18 +229,19 @@ tour: all
 
 # ---- tests, benchmarks, docs ----------------------------------------------------------------
 # TESTS picks bats files or folders: make test TESTS=tests/chapters/02-races.bats; FILTER=REGEX
-# the tests whose names match. By default:
-# the command-line contract, every lesson, and every exercise's grading run on its reference
+# the tests whose names match. By default: the layers (tests/layout.bats, on the sources), the
+# command-line contract, every lesson, and every exercise's grading run on its reference
 # solution. The grader's own tests (tests/grade: stubs score zero, the broken solutions are
 # caught) take two minutes more: make grade-selftest runs them; the READMEs' try-this lines a
 # minute: make test-readme. CI runs all three.
-TESTS ?= tests/cli_contract.bats tests/chapters tests/exercises
+TESTS ?= tests/layout.bats tests/cli_contract.bats tests/chapters tests/exercises
 # What the picked tests need built: tests/chapters/NN-x.bats needs chapters/NN-x (and, through
 # its uses.mk, the lessons it uses); tests/exercises/NN-x.bats needs exercises/NN-x and
-# solutions/NN-x; anything else (tests/cli_contract.bats, a folder) needs every program.
+# solutions/NN-x; tests/layout.bats nothing; anything else (tests/cli_contract.bats, a folder)
+# needs every program.
 test_units_of = $(or $(filter $(patsubst tests/%.bats,%,$(1)) \
                               $(patsubst tests/exercises/%.bats,solutions/%,$(1)),$(UNITS)),all)
-TEST_UNITS := $(sort $(foreach path,$(patsubst ./%,%,$(TESTS)),\
+TEST_UNITS := $(sort $(foreach path,$(filter-out tests/layout.bats,$(patsubst ./%,%,$(TESTS))),\
                   $(if $(filter tests/chapters/%.bats tests/exercises/%.bats,$(path)),\
                        $(call test_units_of,$(path)),all)))
 TEST_PROGRAMS := $(if $(filter all,$(TEST_UNITS)),$(PROGRAMS),\
