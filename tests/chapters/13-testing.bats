@@ -116,14 +116,16 @@ OK_STRESS='each delivered once, in order per producer, never over capacity, ever
 }
 
 @test "timelines: both runs traced; the JSON a trace viewer reads; an SVG picture of every span" {
-    local prefix="$BATS_TEST_TMPDIR/trace"
+    local prefix="$BATS_TEST_TMPDIR/trace" snapshots="$BATS_TEST_TMPDIR/cpu-snapshots" ratio
+    cpu_snapshot "$snapshots"
     run_prog timelines --output="$prefix"
+    cpu_snapshot "$snapshots"
     assert_success
     assert_line --regexp '^OK: with the lock held over the fetch, the workers waited [0-9]+% of the time'
     assert_line "wrote $prefix.json (open it in https://ui.perfetto.dev or chrome://tracing)"
     assert_line "wrote $prefix.svg (open it in a web browser)"
-    at_least "$(ratio_on '^the short lock finished x')" 2
     assert_line --regexp '^the short lock finished x[0-9.]+ faster$'
+    ratio=$(ratio_on '^the short lock finished x')
     # 2 runs x 24 tasks x 3 spans (wait, fetch, update); a name for each run and each thread;
     # a bar in the picture for each span.
     run python3 -c '
@@ -137,6 +139,16 @@ print(len(spans), "spans,", sum(e["ph"] == "M" for e in events), "names,", len(b
         "$prefix"
     assert_success
     assert_output '144 spans, 10 names, 144 bars'
+    # The speed-up is a timing: each 2 ms fetch ends in a wake-up that waits for a CPU when
+    # other processes keep them busy, in both runs alike, and the ratio shrinks towards 1. Below
+    # x2 it fails only when they did not (helpers.bash, run_on_idle_cpus, says how that is
+    # measured); else the test skips, saying so.
+    awk -v ratio="$ratio" 'BEGIN { exit !(ratio >= 2) }' && return 0
+    local others
+    others=$(others_busy "$snapshots")
+    awk -v others="$others" 'BEGIN { exit !(others < 0.25) }' ||
+        skip "every check passed but the speed-up (x$ratio): other processes kept $others CPUs busy"
+    at_least "$ratio" 2
 }
 
 @test "thread_bugs: each bug runs to the end and looks fine; the correct work says OK" {
