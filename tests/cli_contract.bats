@@ -40,12 +40,34 @@ all_programs() {
     cut -d'|' -f1 "$BATS_FILE_TMPDIR/programs"
 }
 
-# Runs PROG ARGS with a timeout; sets out_status, out_stdout, out_stderr.
+# Runs PROG ARGS with a timeout; sets out_status, out_stdout, out_stderr (kept in the file
+# $errfile, by default the test's own).
 run_split() {
-    local errfile="$BATS_TEST_TMPDIR/stderr"
+    local errfile=${errfile:-$BATS_TEST_TMPDIR/stderr}
     out_status=0
     out_stdout=$(timeout -k 2 20 "$@" 2>"$errfile" </dev/null) || out_status=$?
     out_stderr=$(cat "$errfile")
+}
+
+# each_program CHECK: runs `CHECK LINE` for every line of stdin (a program, or a line of the
+# table), four at a time: most of a run is the program's start-up (loading libcurl, MPI), which
+# overlaps well. CHECK prints a line only for a program that broke the rule; each call has a
+# stderr file of its own in $errfile. Prints what the calls printed, in the order of the lines.
+each_program() {
+    local check=$1 line count=0 dir="$BATS_TEST_TMPDIR/each"
+    mkdir -p "$dir"
+    while IFS= read -r line; do
+        count=$((count + 1))
+        errfile="$dir/$count.stderr" "$check" "$line" >"$dir/$count.bad" &
+        [ "$(jobs -rp | wc -l)" -lt 4 ] || wait -n || true
+    done
+    wait
+    for ((line = 1; line <= count; line++)); do cat "$dir/$line.bad"; done
+}
+
+# The check of each_program's failures: fails the test with them if there are any.
+no_program_broke_it() {
+    [ -z "$1" ] || fail "$1"
 }
 
 @test "every program has been built" {
@@ -63,43 +85,44 @@ run_split() {
     [ ${#bad[@]} -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}")"
 }
 
+refuses_unknown_option() {
+    run_split "$KIT_ROOT/$1" --no-such-option
+    [ "$out_status" -eq 2 ] && [ -n "$out_stderr" ] || echo "$1 (exit $out_status)"
+}
+
 @test "an unknown option exits 2 with a reason on stderr" {
-    local prog bad=()
-    while read -r prog; do
-        run_split "$KIT_ROOT/$prog" --no-such-option
-        [ "$out_status" -eq 2 ] && [ -n "$out_stderr" ] || bad+=("$prog (exit $out_status)")
-    done < <(all_programs)
-    [ ${#bad[@]} -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}")"
+    no_program_broke_it "$(all_programs | each_program refuses_unknown_option)"
 }
 
 # ' 5' is refused by the kit's parser only (strtol skips leading spaces): a program that read
 # its numbers another way would show here; 1e99 must meet the option's range check. (The rest
 # of the syntax is common/cli.c's, checked once below.) Under a sanitizer, where each start
 # costs a tenth of a second, ' 5' alone runs the refusal path under it.
-@test "a bad number for a numeric option exits 2 with a reason on stderr" {
-    local prog option value values=(' 5' 1e99) bad=() checked=0
+refuses_bad_numbers() {
+    local prog option value values=(' 5' 1e99)
     [ -z "${KIT_SANITIZE:-}" ] || values=(' 5')
-    while IFS='|' read -r prog _ option _; do
-        [ -n "$option" ] || continue
-        checked=$((checked + 1))
-        for value in "${values[@]}"; do
-            run_split "$KIT_ROOT/$prog" "$option=$value"
-            [ "$out_status" -eq 2 ] && [ -n "$out_stderr" ] ||
-                bad+=("$prog $option='$value' (exit $out_status)")
-        done
-    done < <(programs)
-    [ ${#bad[@]} -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}")"
-    [ "$checked" -gt 0 ] || fail "no program lists a numeric option (--name=N) in its --help"
+    IFS='|' read -r prog _ option _ <<<"$1"
+    for value in "${values[@]}"; do
+        run_split "$KIT_ROOT/$prog" "$option=$value"
+        [ "$out_status" -eq 2 ] && [ -n "$out_stderr" ] ||
+            echo "$prog $option='$value' (exit $out_status)"
+    done
+}
+
+@test "a bad number for a numeric option exits 2 with a reason on stderr" {
+    local with_numbers
+    with_numbers=$(programs | awk -F'|' '$3 != ""')
+    [ -n "$with_numbers" ] || fail "no program lists a numeric option (--name=N) in its --help"
+    no_program_broke_it "$(each_program refuses_bad_numbers <<<"$with_numbers")"
+}
+
+refuses_operand() {
+    run_split "$KIT_ROOT/$1" unexpected-operand
+    [ "$out_status" -eq 2 ] && [ -n "$out_stderr" ] || echo "$1 (exit $out_status)"
 }
 
 @test "an unexpected argument exits 2 with a reason on stderr" {
-    local prog operands bad=()
-    while IFS='|' read -r prog _ _ operands; do
-        [ "$operands" -eq 0 ] || continue
-        run_split "$KIT_ROOT/$prog" unexpected-operand
-        [ "$out_status" -eq 2 ] && [ -n "$out_stderr" ] || bad+=("$prog (exit $out_status)")
-    done < <(programs)
-    [ ${#bad[@]} -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}")"
+    no_program_broke_it "$(programs | awk -F'|' '$4 == 0 { print $1 }' | each_program refuses_operand)"
 }
 
 # ---- every option takes one number syntax (common/cli.c) ------------------------------------
@@ -130,29 +153,27 @@ run_split() {
 
 # ---- nothing lost without a word (common/cli.c) ---------------------------------------------
 
+says_stdout_is_full() {
+    local status=0
+    timeout -k 2 20 "$KIT_ROOT/$1" --help >/dev/full 2>"$errfile" || status=$?
+    [ "$status" -eq 1 ] &&
+        grep -q ': write to stdout: No space left on device (ENOSPC)$' "$errfile" ||
+        echo "$1 (exit $status: $(cat "$errfile"))"
+}
+
 @test "stdout full: every program says so and exits 1 (--help > /dev/full)" {
-    local prog bad=()
-    while read -r prog; do
-        out_status=0
-        timeout -k 2 20 "$KIT_ROOT/$prog" --help >/dev/full 2>"$BATS_TEST_TMPDIR/stderr" ||
-            out_status=$?
-        [ "$out_status" -eq 1 ] &&
-            grep -q ': write to stdout: No space left on device (ENOSPC)$' "$BATS_TEST_TMPDIR/stderr" ||
-            bad+=("$prog (exit $out_status: $(cat "$BATS_TEST_TMPDIR/stderr"))")
-    done < <(all_programs)
-    [ ${#bad[@]} -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}")"
+    no_program_broke_it "$(all_programs | each_program says_stdout_is_full)"
+}
+
+says_stdout_is_closed() {
+    local status=0
+    timeout -k 2 20 "$KIT_ROOT/$1" --help >&- 2>"$errfile" || status=$?
+    [ "$status" -eq 1 ] && grep -q 'stdout is closed.*(EBADF)$' "$errfile" ||
+        echo "$1 (exit $status: $(cat "$errfile"))"
 }
 
 @test "stdout closed at start: every program says so and exits 1" {
-    local prog bad=()
-    while read -r prog; do
-        out_status=0
-        timeout -k 2 20 "$KIT_ROOT/$prog" --help >&- 2>"$BATS_TEST_TMPDIR/stderr" ||
-            out_status=$?
-        [ "$out_status" -eq 1 ] && grep -q 'stdout is closed.*(EBADF)$' "$BATS_TEST_TMPDIR/stderr" ||
-            bad+=("$prog (exit $out_status: $(cat "$BATS_TEST_TMPDIR/stderr"))")
-    done < <(all_programs)
-    [ ${#bad[@]} -eq 0 ] || fail "$(printf '%s\n' "${bad[@]}")"
+    no_program_broke_it "$(all_programs | each_program says_stdout_is_closed)"
 }
 
 @test "a reader that went away: the program says EPIPE and exits 1, not silently killed" {
