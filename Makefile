@@ -337,6 +337,7 @@ help:
 	@echo "  make test-readme      run the try-this lines of every chapter README"
 	@echo "  make bench            run the measuring programs and print one table of figures"
 	@echo "  make docs             build the Doxygen site into build/docs/"
+	@echo "  make docs-check       open every docs page in headless Chromium, follow every link"
 	@echo "  make format           lay out every .c and .h as .clang-format says"
 	@echo "  make format-check     name the files whose layout differs (CI)"
 	@echo "  make deps             install the Debian packages the kit needs (as root)"

@@ -43,7 +43,7 @@
 #endif
 
 /** @name Fatal errors
- * Print `program: message: reason (ENAME) [file:line]` to stderr and exit with status 1.
+ * Print `program: message: reason (ENAME) [FILE:LINE]` to stderr and exit with status 1.
  * @{
  */
 
