@@ -18,8 +18,9 @@
  * operation (MPI_Op_create) that adds with the carry. Rank 0 then checks the total against
  * its own sequential sum and against the formula (N-1)N(2N-1)/6: exact for any number of ranks.
  *
- * Nothing is timed here: summing squares is too little work to gain from more processes
- * (clang even replaces the loop by a formula). Chapter 06 measures what splitting CPU work
+ * Nothing is timed here: summing squares is too little work to gain from more processes.
+ * Each rank runs the kit's one sum_of_squares() (harness/sums, u128 and its decimal text too),
+ * the one chapters 06, 11 and 12 time. Chapter 06 measures what splitting CPU work
  * buys; mpi_pingpong.c measures what each message costs.
  *
  * See also: mpi_workers.c (tasks handed out one at a time), mpi_pingpong.c (what a message
@@ -30,14 +31,13 @@
 #include "kit.h"
 
 #include "../../harness/mpi-job/mpi_job.h"
+#include "../../harness/sums/sums.h"
 
 #include <getopt.h>
 #include <mpi.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-typedef unsigned __int128 u128; /* 0 to about 3.4e38: the sum of squares of range(5e9) fits */
 
 /* How a u128 travels in a message: two 64-bit words, least significant first. */
 struct wide {
@@ -52,15 +52,6 @@ static struct wide to_wide(u128 value)
 static u128 from_wide(struct wide value)
 {
     return ((u128)value.high << 64) | value.low;
-}
-
-/* The one function every rank, and rank 0 to check them, runs: the sum of i*i, first <= i < end. */
-static u128 sum_of_squares(uint64_t first, uint64_t end)
-{
-    u128 sum = 0;
-    for (uint64_t i = first; i < end; i++)
-        sum += (u128)i * i;
-    return sum;
 }
 
 /* The reduction MPI applies to two vectors of @p count partial sums: inout[i] += in[i].
@@ -89,25 +80,13 @@ static void sum_on_every_rank(uint64_t n, int rank, int size, struct wide *total
 
     uint64_t first = n * (uint64_t)rank / (uint64_t)size;
     uint64_t end = n * (uint64_t)(rank + 1) / (uint64_t)size;
-    struct wide part = to_wide(sum_of_squares(first, end));
+    struct wide part = to_wide(sum_of_squares(first, end - first));
     MPI_CHECK(MPI_Reduce(&part, total, 1, wide_type, add_op, 0, MPI_COMM_WORLD));
     MPI_CHECK(MPI_Reduce(&part.low, total64, 1, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD));
     MPI_CHECK(MPI_Gather(&part, 1, wide_type, parts, 1, wide_type, 0, MPI_COMM_WORLD));
 
     MPI_CHECK(MPI_Op_free(&add_op));
     MPI_CHECK(MPI_Type_free(&wide_type));
-}
-
-/* A u128 in decimal: printf has no conversion for it. */
-static const char *decimal(u128 value, char text[static 40])
-{
-    char *digit = text + 39;
-    *digit = '\0';
-    do {
-        *--digit = (char)('0' + (int)(value % 10));
-        value /= 10;
-    } while (value != 0);
-    return digit;
 }
 
 /* Rank 0: who summed what, the total three ways, and the verdict. Returns the exit status. */
@@ -121,14 +100,14 @@ static int report(uint64_t n, int size, struct wide total, uint64_t total64,
         printf("  rank %d: range(%llu, %llu) -> %s\n", r,
                (unsigned long long)(n * (uint64_t)r / (uint64_t)size),
                (unsigned long long)(n * (uint64_t)(r + 1) / (uint64_t)size),
-               decimal(from_wide(parts[r]), text));
+               u128_text(from_wide(parts[r]), text));
     u128 reduced = from_wide(total);
-    printf("MPI_Reduce with 128-bit addition: %s\n", decimal(reduced, text));
+    printf("MPI_Reduce with 128-bit addition: %s\n", u128_text(reduced, text));
 
-    u128 formula = (u128)(n - 1) * n * (2 * n - 1) / 6;
+    u128 formula = sum_of_squares_formula(n);
     u128 sequential = sum_of_squares(0, n);
-    printf("sequential sum on rank 0:         %s\n", decimal(sequential, text));
-    printf("formula (N-1)N(2N-1)/6:           %s\n", decimal(formula, text));
+    printf("sequential sum on rank 0:         %s\n", u128_text(sequential, text));
+    printf("formula (N-1)N(2N-1)/6:           %s\n", u128_text(formula, text));
     if (reduced >> 64 != 0)
         printf("MPI_SUM on 64-bit integers:       %llu (wrong: the total needs more than "
                "64 bits and wrapped around)\n",
@@ -143,7 +122,7 @@ static int report(uint64_t n, int size, struct wide total, uint64_t total64,
     }
     printf("OK: sum of squares of range(%llu) = %s on %d rank(s), exactly the sequential sum "
            "and the formula\n",
-           (unsigned long long)n, decimal(reduced, text), size);
+           (unsigned long long)n, u128_text(reduced, text), size);
     return 0;
 }
 
