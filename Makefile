@@ -77,11 +77,11 @@ KITLIB_OBJECTS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
 #
 # The Makefile follows uses_code transitively: a program links its own archive, then the archive
 # of every folder it uses directly or through another, each before the ones it needs, then the
-# kit's library; it compiles with all their packages; and the programs of every lesson it uses
-# or whose programs they run are built first (harness/loopback starts chapter 09's loop_server). A program includes a used
-# folder's header by its path, so the reader sees where it comes from:
-# #include "../../harness/fetch/fetch.h". Each folder's uses are read into FOLDER.uses,
-# FOLDER.programs, FOLDER.packages, FOLDER.debian and FOLDER.compiler.
+# kit's library; it compiles with all their packages; and the programs of every lesson it uses,
+# or whose programs those folders run, are built first (harness/loopback starts chapter 09's
+# loop_server). A program includes a used folder's header by its path, so the reader sees where
+# it comes from: #include "../../harness/fetch/fetch.h". Each folder's uses are read into
+# FOLDER.uses, FOLDER.programs, FOLDER.packages, FOLDER.debian and FOLDER.compiler.
 define read_uses
 uses_code :=
 uses_programs :=
